@@ -1,0 +1,189 @@
+"""The course's command line: ``python -m lessons train | evaluate | predict | export``.
+
+Run ``python -m lessons COMMAND --help`` for the options of each command.
+"""
+import argparse
+import dataclasses
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from lessons import paths
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    from lessons.checkpoint import CheckpointError
+    from lessons.data import DataError
+    from lessons.model import WeightsError
+
+    try:
+        return args.run(args, argv) or 0
+    except (CheckpointError, DataError, WeightsError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m lessons", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(metavar="COMMAND")
+
+    train = commands.add_parser("train", help="two-phase training of MobileNetV2 on a photo folder",
+                                description="Phase 1 trains a new head on the frozen ImageNet base; phase 2 "
+                                "fine-tunes the top blocks. Writes a checkpoint directory. An interrupted "
+                                "run resumes when the same command is repeated.")
+    _add_config_options(train)
+    train.add_argument("--out", type=Path, help="checkpoint directory to write (default: checkpoints/<data folder "
+                       "name>-mobilenetv2)")
+    train.add_argument("--restart", action="store_true", help="discard an interrupted run instead of resuming it")
+    train.set_defaults(run=run_train)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy, per-class scores and confusion matrix",
+                                   description="Evaluate a checkpoint on a photo folder, or on one part of the "
+                                   "split it was trained with.")
+    _add_checkpoint_options(evaluate)
+    evaluate.add_argument("--data", type=Path, help="photo folder (default: the one the checkpoint was trained on)")
+    evaluate.add_argument("--split", choices=("all", "train", "val", "test"), default="all",
+                          help="'all' photos of --data, or one part of the checkpoint's recorded split")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--figure", type=Path, help="also save the confusion matrix as an image")
+    evaluate.set_defaults(run=run_evaluate)
+
+    predict = commands.add_parser("predict", help="top classes of photos",
+                                  description="Print the likeliest classes of each photo. A photo that cannot be "
+                                  "read is reported on stderr; the others are still predicted.")
+    _add_checkpoint_options(predict)
+    predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    predict.add_argument("--top-k", type=int, default=3)
+    predict.add_argument("--json", action="store_true", help="print one JSON object per photo")
+    predict.set_defaults(run=run_predict)
+
+    export = commands.add_parser("export", help="TFLite FP32 and INT8 exports, checked against Keras",
+                                 description="Write model_fp32.tflite and model_int8.tflite (calibrated on "
+                                 "training photos) into the checkpoint and compare them with the Keras model "
+                                 "on the test photos.")
+    export.add_argument("--checkpoint", type=Path, default=paths.REFERENCE_CHECKPOINT)
+    export.add_argument("--formats", default="fp32,int8", help="comma-separated: fp32, int8 (default both)")
+    export.add_argument("--data", type=Path, help="the photo folder it was trained on, if it has moved")
+    export.set_defaults(run=run_export)
+    return parser
+
+
+def _add_checkpoint_options(parser):
+    parser.add_argument("--checkpoint", type=Path, default=paths.REFERENCE_CHECKPOINT,
+                        help="checkpoint directory (default: the reference checkpoint)")
+    parser.add_argument("--runtime", choices=("auto", "keras", "fp32", "int8"), default="auto",
+                        help="which model file to run (auto: the fastest present)")
+
+
+def _add_config_options(parser):
+    """One option per TrainConfig field, so the command line and the API cannot drift."""
+    from lessons.training import TrainConfig
+
+    help_text = {
+        "data": "photo folder, one sub-folder per class (required)",
+        "weights": "'imagenet', a MobileNetV2 .weights.h5 file, or 'none' (default: $LESSONS_WEIGHTS, else "
+                   "shared/weights beside the project, else 'imagenet')",
+        "fine_tune_from": "first block unfrozen in phase 2 (block_0 .. block_16, or top)",
+        "phase2_lr": "phase-2 learning rate (default: phase1-lr / 10)",
+        "cache_features": "phase 1 on features computed once (no augmentation in phase 1)",
+        "test_time_flip": "average each photo's prediction with its mirror image's",
+    }
+    for f in dataclasses.fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(f.default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default,
+                                help=help_text.get(f.name))
+        else:
+            kind = type(f.default) if f.default not in (None, dataclasses.MISSING) else str
+            kind = float if f.name.endswith("_lr") else kind
+            parser.add_argument(flag, type=kind, default=None if f.default is dataclasses.MISSING else f.default,
+                                required=f.default is dataclasses.MISSING, help=help_text.get(f.name))
+
+
+def run_train(args, argv):
+    from lessons import training
+
+    names = [f.name for f in dataclasses.fields(training.TrainConfig)]
+    config = training.TrainConfig(**{name: getattr(args, name) for name in names})
+    out = args.out or paths.CHECKPOINTS / f"{Path(config.data).name}-mobilenetv2"
+    command = shlex.join(["python", "-m", "lessons", *argv])
+    training.train(config, out, command=command, resume=not args.restart, verbose=1 if sys.stdout.isatty() else 2)
+
+
+def run_evaluate(args, argv):
+    from lessons import checkpoint, data, evaluation
+    from lessons.inference import Classifier
+
+    clf = Classifier.load(args.checkpoint, args.runtime)
+    if args.split == "all":
+        photos, labels = _folder_photos(args.data or checkpoint.resolve_from_repo(clf.meta["data"]["root"]), clf)
+    else:
+        photos, labels = checkpoint.split_photos(args.checkpoint, args.split, args.data)
+    probabilities = clf.predict_pixels(data.load_images(photos, clf.image_size, progress=not args.json))
+    rep = evaluation.report(labels, probabilities, clf.labels, photos)
+    if args.figure:
+        evaluation.confusion_figure(rep).savefig(args.figure, dpi=120)
+    if args.json:
+        print(json.dumps({"checkpoint": str(args.checkpoint), "runtime": clf.runtime.name, "split": args.split,
+                          **rep.to_json()}))
+    else:
+        print(evaluation.format_report(rep))
+
+
+def _folder_photos(folder, clf):
+    """All photos of a class folder, labelled with the checkpoint's class indices."""
+    from lessons import checkpoint, data
+
+    dataset = data.scan(folder, min_per_class=1)
+    unknown = sorted(set(dataset.class_names) - set(clf.labels))
+    if unknown:
+        raise data.DataError(f"{folder} has classes the checkpoint does not know: {', '.join(unknown)} "
+                             f"(it knows {', '.join(clf.labels)}).")
+    seen = checkpoint.read_json(clf.directory, checkpoint.SPLIT_FILE)
+    trained_on = set(seen["train"]) | set(seen["val"])
+    overlap = sum(f in trained_on for f in dataset.files)
+    if overlap:
+        print(f"note: {overlap} of these {len(dataset)} photos were used in training; for held-out accuracy "
+              "use --split test", file=sys.stderr)
+    labels = [clf.labels.index(dataset.class_names[i]) for i in dataset.labels]
+    return dataset.paths(), labels
+
+
+def run_predict(args, argv):
+    from lessons.images import ImageError
+    from lessons.inference import Classifier
+
+    clf = Classifier.load(args.checkpoint, args.runtime)
+    failed = 0
+    for path in args.images:
+        try:
+            ranked = clf.top_k(path, args.top_k)
+        except ImageError as error:
+            print(f"error: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        if args.json:
+            print(json.dumps({"image": str(path), "predictions": [
+                {"label": p.label, "probability": round(p.probability, 6)} for p in ranked]}))
+        else:
+            print(f"{path}: " + ", ".join(f"{p.label} {p.probability:.1%}" for p in ranked))
+    return 1 if failed else 0
+
+
+def run_export(args, argv):
+    from lessons import export
+
+    kinds = [k.strip() for k in args.formats.split(",") if k.strip()]
+    results = export.export(args.checkpoint, kinds, args.data)
+    print(export.format_results(results))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

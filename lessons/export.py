@@ -1,0 +1,78 @@
+"""A checkpoint's Keras model -> TFLite files for fast CPU and phone inference.
+
+* **fp32**: the same float arithmetic in a lighter runtime (no Python graph overhead).
+* **int8**: full-integer quantisation. Weights *and* activations become 8-bit integers;
+  the range of every activation is measured on real training photos (calibration), so
+  the exported model takes uint8 pixels and runs on integer-only hardware.
+
+Each export is checked on the checkpoint's test photos: its accuracy, and how often its
+top class agrees with the Keras model's.
+"""
+from pathlib import Path
+
+import numpy as np
+
+from lessons import checkpoint, data
+from lessons.inference import Classifier
+
+CALIBRATION_PHOTOS = 200
+
+
+def convert(model, kind, calibration=None):
+    """The ``.tflite`` bytes of ``model``; ``int8`` needs a uint8 ``calibration`` batch."""
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if kind == "int8":
+        if calibration is None or not len(calibration):
+            raise ValueError("INT8 export needs calibration photos.")
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([image[None].astype(np.float32)] for image in calibration)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        # Pixels are 0..255 already, so the uint8 input needs no scaling at all.
+        converter.inference_input_type = tf.uint8
+        converter.inference_output_type = tf.uint8
+    elif kind != "fp32":
+        raise ValueError(f"unknown export kind {kind!r}: use fp32 or int8")
+    return converter.convert()
+
+
+def export(directory, kinds=("fp32", "int8"), data_root=None, progress=True):
+    """Write the TFLite exports into the checkpoint and record their checks in meta.json.
+
+    Returns {kind: {"file", "bytes", "test_accuracy", "agreement_with_keras"}} including
+    a "keras" entry for comparison.
+    """
+    directory = Path(directory)
+    keras_clf = Classifier.load(directory, runtime="keras")
+    size = keras_clf.image_size
+    calibration, _ = checkpoint.split_photos(directory, "train", data_root, limit=CALIBRATION_PHOTOS)
+    test_paths, test_labels = checkpoint.split_photos(directory, "test", data_root)
+    test = data.load_images(test_paths, size, progress)
+    reference = keras_clf.predict_pixels(test).argmax(axis=1)
+    results = {"keras": _result(directory / checkpoint.MODEL_FILE, reference, reference, test_labels)}
+    for kind in kinds:
+        pixels = data.load_images(calibration, size, progress) if kind == "int8" else None
+        path = directory / checkpoint.TFLITE_FILES[kind]
+        checkpoint.write_bytes(path, convert(keras_clf.runtime.model, kind, pixels))
+        predicted = Classifier.load(directory, runtime=kind).predict_pixels(test).argmax(axis=1)
+        results[kind] = _result(path, predicted, reference, test_labels)
+        if kind == "int8":
+            results[kind]["calibration_photos"] = len(calibration)
+    _, meta = checkpoint.read(directory)
+    checkpoint.update_meta(directory, exports={**meta.get("exports", {}), **results})
+    return results
+
+
+def _result(path, predicted, reference, labels):
+    return {"file": path.name, "bytes": path.stat().st_size,
+            "test_accuracy": float(np.mean(predicted == labels)),
+            "agreement_with_keras": float(np.mean(predicted == reference)), "test_photos": int(len(labels))}
+
+
+def format_results(results):
+    lines = [f"{'format':<7}{'file':<20}{'size':>9}{'test accuracy':>15}{'agrees with keras':>19}"]
+    for kind, r in results.items():
+        lines.append(f"{kind:<7}{r['file']:<20}{r['bytes'] / 1e6:>7.1f}MB{r['test_accuracy']:>15.1%}"
+                     f"{r['agreement_with_keras']:>19.1%}")
+    return "\n".join(lines)

@@ -1,0 +1,235 @@
+"""The real ``keras.applications.MobileNetV2`` with a new head, frozen block by block.
+
+The classifier takes RGB pixels in 0..255 and scales them itself, so a saved model can
+never be fed differently from how it was trained::
+
+    pixels -> Rescaling to [-1, 1] -> MobileNetV2 base (training=False) -> average pool
+           -> dropout -> Dense(classes, softmax)
+
+The base is called with ``training=False``: its BatchNormalization layers keep using the
+ImageNet statistics even when blocks are unfrozen for fine-tuning (a few thousand photos
+would otherwise overwrite them and wreck the features the head learned on).
+"""
+import os
+from pathlib import Path
+
+import numpy as np
+
+from lessons import paths
+
+WEIGHTS_ENV = "LESSONS_WEIGHTS"
+BASE_NAME = "mobilenetv2"
+FEATURES_NAME = "pool"  # the 1280 pooled features the head reads (for alpha <= 1)
+HEAD_PREFIX = "head_"
+OUTPUT_NAME = "predictions"
+# The order of the parts of the base: stem conv, 17 bottleneck blocks (0..16), top conv.
+BLOCKS = ("stem", *range(17), "top")
+
+
+class WeightsError(RuntimeError):
+    """The pretrained weights cannot be had; the message says how to point at a file."""
+
+
+def default_weights():
+    """The weights source when none is given: the environment, a local file, or ImageNet."""
+    if os.environ.get(WEIGHTS_ENV):
+        return os.environ[WEIGHTS_ENV]
+    local = paths.shared_path(paths.SHARED_WEIGHTS_FILE)
+    return str(local) if local else "imagenet"
+
+
+def resolve_weights(weights=None):
+    """``weights`` as Keras takes it: ``"imagenet"``, a ``.weights.h5`` path, or None."""
+    weights = default_weights() if weights is None else str(weights)
+    if weights.lower() in ("none", "random"):
+        return None
+    if weights == "imagenet":
+        return weights
+    path = Path(weights).expanduser()
+    if not path.is_file():
+        raise WeightsError(f"Weights file {path} does not exist (from --weights or ${WEIGHTS_ENV}). "
+                           "Give the path of a MobileNetV2 .weights.h5 file, 'imagenet' or 'none'.")
+    if not path.name.endswith(".weights.h5"):
+        raise WeightsError(f"Weights file {path} must end in .weights.h5 (the Keras 3 weights format).")
+    return str(path)
+
+
+def build_backbone(image_size=224, alpha=1.0, weights=None):
+    """``keras.applications.MobileNetV2`` without its ImageNet classifier, named 'mobilenetv2'."""
+    import keras
+
+    source = resolve_weights(weights)
+    try:
+        return keras.applications.MobileNetV2(input_shape=(image_size, image_size, 3), alpha=alpha,
+                                              include_top=False, weights=source, name=BASE_NAME)
+    except Exception as error:
+        if source == "imagenet":
+            raise WeightsError(
+                f"Could not download the ImageNet weights ({type(error).__name__}: {error}). Without internet, "
+                f"point --weights or ${WEIGHTS_ENV} at a local MobileNetV2 .weights.h5 file (the course's "
+                f"shared/{paths.SHARED_WEIGHTS_FILE}), or use 'none' for random weights."
+            ) from None
+        if source is not None:
+            raise WeightsError(f"Weights file {source} does not fit MobileNetV2(alpha={alpha}, include_top=False): "
+                               f"{error}") from None
+        raise
+
+
+def head_layers(num_classes, dropout=0.2, hidden_units=0):
+    """The new classification head: dropout, an optional hidden layer, softmax."""
+    import keras
+
+    layers = [keras.layers.Dropout(dropout, name=f"{HEAD_PREFIX}dropout")]
+    if hidden_units:
+        layers += [keras.layers.Dense(hidden_units, activation="relu", name=f"{HEAD_PREFIX}hidden"),
+                   keras.layers.Dropout(dropout, name=f"{HEAD_PREFIX}hidden_dropout")]
+    return layers + [keras.layers.Dense(num_classes, activation="softmax", name=OUTPUT_NAME)]
+
+
+def build_classifier(num_classes, image_size=224, alpha=1.0, weights=None, dropout=0.2, hidden_units=0):
+    """MobileNetV2 base (frozen) + new head, taking RGB pixels in 0..255."""
+    import keras
+
+    inputs = keras.Input((image_size, image_size, 3), name="pixels")
+    # Same arithmetic as keras.applications.mobilenet_v2.preprocess_input: [0, 255] -> [-1, 1].
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1, name="preprocess")(inputs)
+    base = build_backbone(image_size, alpha, weights)
+    base.trainable = False
+    x = base(x, training=False)
+    x = keras.layers.GlobalAveragePooling2D(name=FEATURES_NAME)(x)
+    for layer in head_layers(num_classes, dropout, hidden_units):
+        x = layer(x)
+    return keras.Model(inputs, x, name="classifier")
+
+
+def backbone(model):
+    return model.get_layer(BASE_NAME)
+
+
+def features_model(model):
+    """pixels -> pooled base features: what phase 1 can compute once and cache."""
+    import keras
+
+    return keras.Model(model.input, model.get_layer(FEATURES_NAME).output, name="features")
+
+
+def head_model(model):
+    """A stand-alone copy of ``model``'s head that reads cached features, same weights."""
+    import keras
+
+    config = head_config(model)
+    inputs = keras.Input(model.get_layer(FEATURES_NAME).output.shape[1:], name="features")
+    x = inputs
+    for layer in head_layers(**config):
+        x = layer(x)
+    head = keras.Model(inputs, x, name="head")
+    copy_head_weights(model, head)
+    return head
+
+
+def head_config(model):
+    """The arguments of :func:`head_layers` that rebuild ``model``'s head."""
+    names = [layer.name for layer in model.layers]
+    hidden = model.get_layer(f"{HEAD_PREFIX}hidden").units if f"{HEAD_PREFIX}hidden" in names else 0
+    return {"num_classes": model.get_layer(OUTPUT_NAME).units,
+            "dropout": model.get_layer(f"{HEAD_PREFIX}dropout").rate, "hidden_units": hidden}
+
+
+def copy_head_weights(source, target):
+    """Copy the head's weights between a classifier and a head model (either way)."""
+    for layer in target.layers:
+        if layer.weights and (layer.name == OUTPUT_NAME or layer.name.startswith(HEAD_PREFIX)):
+            layer.set_weights(source.get_layer(layer.name).get_weights())
+
+
+def block_of(layer_name):
+    """Which part of the base a layer belongs to: 'stem', a block number 0-16, or 'top'."""
+    if layer_name.startswith("block_"):
+        return int(layer_name.split("_")[1])
+    if layer_name.startswith("expanded_conv"):
+        return 0  # the paper's first bottleneck, the one without an expansion layer
+    if layer_name in ("Conv_1", "Conv_1_bn", "out_relu"):
+        return "top"
+    return "stem"  # the input, Conv1, bn_Conv1, Conv1_relu
+
+
+def parse_block(block):
+    """13, '13' or 'block_13' -> 13; 'stem' and 'top' as they are; None -> None."""
+    if block is None or block in BLOCKS:
+        return block
+    text = str(block).removeprefix("block_")
+    if text.isdigit() and int(text) in BLOCKS:
+        return int(text)
+    raise ValueError(f"Unknown block {block!r}: use 'stem', 0..16 (or block_0..block_16) or 'top'.")
+
+
+def set_trainable_from(model, block):
+    """Unfreeze the base from ``block`` up (None: freeze it all); BatchNorm stays frozen.
+
+    Every layer's flag is set explicitly: in Keras 3, ``base.trainable = True`` on a base
+    that is already trainable would not undo an earlier per-layer freeze.
+    """
+    import keras
+
+    block = parse_block(block)
+    base = backbone(model)
+    first = len(BLOCKS) if block is None else BLOCKS.index(block)
+    base.trainable = block is not None
+    for layer in base.layers:
+        in_range = BLOCKS.index(block_of(layer.name)) >= first
+        layer.trainable = in_range and not isinstance(layer, keras.layers.BatchNormalization)
+    return first_layer_of(model, block)
+
+
+def first_layer_of(model, block):
+    """(index, name) of the first layer of ``block`` in the base: where the cut falls."""
+    if block is None:
+        return None
+    block = parse_block(block)
+    for index, layer in enumerate(backbone(model).layers):
+        if block_of(layer.name) == block:
+            return index, layer.name
+    raise ValueError(f"block {block!r} not found")
+
+
+def with_flip(predict_batch):
+    """Test-time augmentation: average the probabilities of each photo and its mirror image.
+
+    ``predict_batch`` maps a (n, size, size, 3) pixel batch to (n, classes) probabilities.
+    """
+    return lambda pixels: (predict_batch(pixels) + predict_batch(pixels[:, :, ::-1])) / 2
+
+
+def _count(weights):
+    return int(sum(np.prod(w.shape) for w in weights))
+
+
+def block_table(model):
+    """Per part of the network: layers, first layer, trainable and frozen parameters.
+
+    'Frozen' includes BatchNormalization's moving statistics, which no optimiser updates.
+    """
+    base = backbone(model)
+    rows = {part: {"part": f"block_{part}" if isinstance(part, int) else part, "layers": 0,
+                   "first_layer": None, "trainable": 0, "frozen": 0} for part in BLOCKS}
+    for index, layer in enumerate(base.layers):
+        row = rows[block_of(layer.name)]
+        row["layers"] += 1
+        row["first_layer"] = row["first_layer"] or f"{index} {layer.name}"
+        row["trainable"] += _count(layer.trainable_weights)
+        row["frozen"] += _count(layer.non_trainable_weights)
+    head = [layer for layer in model.layers if layer is not base and layer.weights]
+    rows["head"] = {"part": "head", "layers": len(head), "first_layer": head[0].name if head else "",
+                    "trainable": sum(_count(layer.trainable_weights) for layer in head),
+                    "frozen": sum(_count(layer.non_trainable_weights) for layer in head)}
+    return list(rows.values())
+
+
+def format_block_table(rows):
+    """The table of :func:`block_table` as aligned text, with totals."""
+    lines = [f"{'part':<9}{'first layer':<28}{'layers':>7}{'trainable':>12}{'frozen':>12}"]
+    for r in rows:
+        lines.append(f"{r['part']:<9}{r['first_layer'] or '':<28}{r['layers']:>7}{r['trainable']:>12,}{r['frozen']:>12,}")
+    lines.append(f"{'total':<9}{'':<28}{sum(r['layers'] for r in rows):>7}"
+                 f"{sum(r['trainable'] for r in rows):>12,}{sum(r['frozen'] for r in rows):>12,}")
+    return "\n".join(lines)

@@ -1,0 +1,31 @@
+"""Where the course finds its data, weights and checkpoints.
+
+A fresh clone has ``data/sample`` and the reference checkpoint. On the course's own
+machines a ``shared/`` folder beside the project adds the full photo sets and the ImageNet
+weights; ``LESSONS_SHARED`` points elsewhere.
+"""
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_DATA = REPO / "data" / "sample"
+CHECKPOINTS = REPO / "checkpoints"
+REFERENCE_CHECKPOINT = CHECKPOINTS / "waste-mobilenetv2"
+
+# The ImageNet MobileNetV2 (alpha 1.0, no top) weights file that shared/ provides.
+SHARED_WEIGHTS_FILE = "weights/mobilenet_v2_1.0_224_no_top_imagenet_jcm.weights.h5"
+
+
+def shared_dir():
+    """The shared folder (data sets, weights) when there is one, else None."""
+    path = Path(os.environ.get("LESSONS_SHARED", REPO.parent / "shared"))
+    return path if path.is_dir() else None
+
+
+def shared_path(relative):
+    """A path inside the shared folder if it exists there, else None."""
+    root = shared_dir()
+    if root is None:
+        return None
+    path = root / relative
+    return path if path.exists() else None

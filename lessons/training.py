@@ -1,0 +1,334 @@
+"""Two-phase transfer learning of MobileNetV2, from a photo folder to a checkpoint.
+
+Phase 1 trains only the new head on the frozen ImageNet base. Because the base does not
+change, its features can be computed once and cached: every epoch then costs a pass over
+a (photos x 1280) array instead of a pass through 150 layers. Phase 2 unfreezes the top
+blocks and fine-tunes them, at a learning rate ten times lower, through the whole graph.
+
+Each epoch is recorded in a ``<checkpoint>.partial`` folder beside the destination (model,
+best weights, early-stopping state, cached features): an interrupted run resumes from its
+last completed epoch, and the checkpoint directory itself is only written at the end.
+"""
+import dataclasses
+import json
+import math
+import platform
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lessons import checkpoint, data, evaluation, model as mv2
+
+PARTIAL_SUFFIX = ".partial"
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a training run; the whole of it is recorded in meta.json."""
+
+    data: str
+    image_size: int = 224
+    alpha: float = 1.0
+    weights: str = None  # "imagenet", a .weights.h5 path or "none"; None: model.default_weights()
+    seed: int = 0
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    min_per_class: int = data.MIN_PER_CLASS
+    skip_bad_files: bool = False
+    batch_size: int = 32
+    dropout: float = 0.2
+    hidden_units: int = 0
+    label_smoothing: float = 0.1
+    augment: bool = True
+    cache_features: bool = True
+    phase1_epochs: int = 30
+    phase1_lr: float = 1e-3
+    phase2_epochs: int = 10
+    fine_tune_from: str = "block_13"
+    phase2_lr: float = None  # None: ten times lower than phase1_lr
+    patience: int = 4
+    test_time_flip: bool = False
+
+    def __post_init__(self):
+        self.data = str(self.data)
+        self.weights = str(self.weights) if self.weights is not None else mv2.default_weights()
+        self.fine_tune_from = str(self.fine_tune_from)
+        mv2.parse_block(self.fine_tune_from)  # fail now, not after phase 1
+        if self.phase2_lr is None:
+            self.phase2_lr = self.phase1_lr / 10
+
+
+class PhaseRecorder:
+    """Early stopping, best weights and an epoch log that survive an interruption.
+
+    After every epoch it saves the model (with its optimizer state) and the best weights
+    so far, then its own state (``phase<N>.json``), which is the commit point: a resumed
+    run starts from the last epoch whose state was written.
+    """
+
+    def __init__(self, phase, run_dir, patience):
+        self.phase, self.run_dir, self.patience = phase, Path(run_dir), patience
+        self.state_file = self.run_dir / f"phase{phase}.json"
+        state = json.loads(self.state_file.read_text()) if self.state_file.exists() else {}
+        self.rows = state.get("rows", [])
+        self.best = state.get("best", math.inf)
+        self.best_epoch = state.get("best_epoch")
+        self.wait = state.get("wait", 0)
+        self.done = state.get("done", False)
+
+    @property
+    def best_weights(self):
+        return self.run_dir / f"phase{self.phase}_best.weights.h5"
+
+    @property
+    def epochs_run(self):
+        return self.rows[-1]["epoch"] if self.rows else 0
+
+    def last_model(self, epoch=None):
+        return self.run_dir / f"phase{self.phase}_epoch{epoch or self.epochs_run}.keras"
+
+    def callback(self):
+        import keras
+
+        recorder = self
+
+        class Callback(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                recorder.epoch_end(self.model, epoch + 1, logs or {})
+                if recorder.wait >= recorder.patience:
+                    self.model.stop_training = True
+
+        return Callback()
+
+    def epoch_end(self, model, epoch, logs):
+        previous = self.last_model() if self.rows else None
+        self.rows.append({"epoch": epoch, "phase": self.phase, **{k: float(v) for k, v in logs.items()}})
+        if logs["val_loss"] < self.best:
+            self.best, self.best_epoch, self.wait = float(logs["val_loss"]), epoch, 0
+            _atomic(self.best_weights, model.save_weights)
+        else:
+            self.wait += 1
+        _atomic(self.last_model(), model.save)
+        self.save()
+        if previous:
+            previous.unlink(missing_ok=True)
+
+    def mark_done(self):
+        """The phase is over and its final weights are saved: a resumed run skips it."""
+        self.done = True
+        self.save()
+
+    def save(self):
+        checkpoint.write_json(self.state_file, {"rows": self.rows, "best": self.best, "best_epoch": self.best_epoch,
+                                                "wait": self.wait, "done": self.done})
+
+    def summary(self):
+        best = next((r for r in self.rows if r["epoch"] == self.best_epoch), {})
+        return {"epochs_run": len(self.rows), "best_epoch": self.best_epoch,
+                "best_val_accuracy": best.get("val_accuracy"), "best_val_loss": best.get("val_loss")}
+
+
+def _atomic(path, save):
+    tmp = path.with_name(f".tmp-{path.name}")
+    save(tmp)
+    tmp.replace(path)
+
+
+class Run:
+    """The ``<checkpoint>.partial`` folder of a run in progress.
+
+    It holds the run's settings (``config.json``), one state file per phase, the models
+    and weights those name, and the cached features. A run with other settings never
+    resumes from it: that would mix two experiments in one checkpoint.
+    """
+
+    def __init__(self, out_dir, config, resume=True):
+        self.dir = Path(out_dir).with_name(Path(out_dir).name + PARTIAL_SUFFIX)
+        config_file = self.dir / "config.json"
+        settings = dataclasses.asdict(config)
+        if resume and config_file.exists():
+            saved = json.loads(config_file.read_text())
+            if saved != settings:
+                changed = sorted(k for k in settings if saved.get(k) != settings[k])
+                raise ValueError(f"{self.dir} holds an interrupted run with other settings ({', '.join(changed)}). "
+                                 "Repeat the same command to resume it, or pass --restart to discard it.")
+            print(f"resuming the interrupted run in {self.dir}")
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir.mkdir(parents=True)
+            checkpoint.write_json(config_file, settings)
+
+    def recorder(self, phase, patience):
+        return PhaseRecorder(phase, self.dir, patience)
+
+    def cached(self, name, compute):
+        """An array computed once per run (the phase-1 features), kept in the run folder."""
+        path = self.dir / f"{name}.npy"
+        if path.exists():
+            return np.load(path)
+        value = compute()
+        _atomic(path, lambda p: np.save(open(p, "wb"), value))
+        return value
+
+    def remove(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_phase1(model, run, config, x, y, verbose=1):
+    """Train the head on the frozen base; returns its :class:`PhaseRecorder`."""
+    recorder = run.recorder(1, config.patience)
+    final = run.dir / "phase1_final.weights.h5"
+    mv2.set_trainable_from(model, None)
+    if not recorder.done:
+        if config.cache_features:
+            inputs = {part: run.cached(f"features_{part}", lambda part=part: extract_features(model, x[part], verbose))
+                      for part in ("train", "val")}
+            trainee, augment = mv2.head_model(model), None
+        else:
+            inputs, trainee = x, model
+            augment = data.augmentation(config.seed) if config.augment else None
+        trainee = fit(trainee, recorder, inputs, y, config, config.phase1_lr, augment, 0, config.phase1_epochs,
+                      verbose)
+        mv2.copy_head_weights(trainee, model)
+        _atomic(final, model.save_weights)
+        recorder.mark_done()
+    model.load_weights(final)
+    return recorder
+
+
+def run_phase2(model, run, config, x, y, first_epoch, verbose=1):
+    """Fine-tune from ``config.fine_tune_from`` up; returns its :class:`PhaseRecorder`."""
+    recorder = run.recorder(2, config.patience)
+    final = run.dir / "phase2_final.weights.h5"
+    if config.phase2_epochs <= 0:
+        return recorder
+    mv2.set_trainable_from(model, config.fine_tune_from)
+    if not recorder.done:
+        augment = data.augmentation(config.seed + 10) if config.augment else None
+        trainee = fit(model, recorder, x, y, config, config.phase2_lr, augment, first_epoch,
+                      first_epoch + config.phase2_epochs, verbose)
+        _atomic(final, trainee.save_weights)
+        recorder.mark_done()
+    model.load_weights(final)
+    return recorder
+
+
+def fit(trainee, recorder, inputs, y, config, lr, augment, first_epoch, last_epoch, verbose):
+    """``trainee.fit`` from where the recorder left off; returns the model with its best weights.
+
+    A resumed phase continues with the model saved after its last completed epoch, which
+    carries the optimizer's state too (Adam's moments), so no step is taken twice.
+    """
+    import keras
+
+    if recorder.epochs_run:
+        trainee = keras.models.load_model(recorder.last_model(), safe_mode=True)
+    else:
+        trainee.compile(optimizer=keras.optimizers.Adam(lr),
+                        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+                        metrics=["accuracy"])
+    num_classes = trainee.output.shape[-1]
+    train = data.batches(inputs["train"], y["train"], num_classes, config.batch_size,
+                         shuffle_seed=config.seed, augment=augment)
+    val = data.batches(inputs["val"], y["val"], num_classes, config.batch_size)
+    start = max(first_epoch, recorder.epochs_run)
+    if start < last_epoch and recorder.wait < recorder.patience:
+        # shuffle=False: the tf.data pipeline already shuffles, reproducibly.
+        trainee.fit(train, validation_data=val, initial_epoch=start, epochs=last_epoch, verbose=verbose,
+                    shuffle=False, callbacks=[recorder.callback()])
+    if recorder.best_weights.exists():
+        trainee.load_weights(recorder.best_weights)
+    return trainee
+
+
+def extract_features(model, pixels, verbose=1):
+    """The frozen base's pooled features of ``pixels``: the one pass phase 1 needs."""
+    return mv2.features_model(model).predict(pixels, batch_size=64, verbose=verbose)
+
+
+def train(config, out_dir, command="", resume=True, verbose=1):
+    """Run both phases on ``config.data`` and write a checkpoint directory to ``out_dir``."""
+    import keras
+
+    out_dir = Path(out_dir)
+    run = Run(out_dir, config, resume)
+    dataset = data.scan(config.data, config.min_per_class, config.skip_bad_files, progress=verbose > 0)
+    split = data.split(dataset, config.seed, config.val_fraction, config.test_fraction)
+    _report_split(dataset, split)
+    x = {part: data.load_images(dataset.paths(getattr(split, part)), config.image_size, progress=verbose > 0)
+         for part in ("train", "val", "test")}
+    y = {part: dataset.labels[getattr(split, part)] for part in ("train", "val", "test")}
+
+    keras.utils.set_random_seed(config.seed)
+    model = mv2.build_classifier(len(dataset.class_names), config.image_size, config.alpha, config.weights,
+                                 config.dropout, config.hidden_units)
+    results = {}
+    started = time.perf_counter()
+    phase1 = run_phase1(model, run, config, x, y, verbose)
+    # Scored on the test photos for the record only: nothing is chosen by these numbers.
+    results["phase1"] = {"seconds": time.perf_counter() - started, **_test_scores(model, x["test"], y["test"])}
+    started = time.perf_counter()
+    phase2 = run_phase2(model, run, config, x, y, phase1.epochs_run, verbose)
+    results["phase2"] = {"seconds": time.perf_counter() - started, **_test_scores(model, x["test"], y["test"])}
+
+    predict = lambda pixels: model.predict(pixels, batch_size=64, verbose=0)  # noqa: E731
+    probabilities = (mv2.with_flip(predict) if config.test_time_flip else predict)(x["test"])
+    test = evaluation.report(y["test"], probabilities, dataset.class_names, dataset.paths(split.test))
+    history = phase1.rows + phase2.rows
+    meta = _meta(config, dataset, split, phase1, phase2, test, results, command, model)
+    checkpoint.save(out_dir, model, dataset.class_names, meta, split.to_json(dataset), history)
+    run.remove()
+    print(f"test accuracy {test.accuracy:.1%} on {len(y['test'])} held-out photos; checkpoint written to {out_dir}")
+    return out_dir
+
+
+def _test_scores(model, pixels, labels):
+    """Test accuracy with and without averaging over the mirror image."""
+    predict = lambda batch: model.predict(batch, batch_size=64, verbose=0)  # noqa: E731
+    plain, mirrored = predict(pixels), predict(pixels[:, :, ::-1])
+    return {"test_accuracy": float(np.mean(plain.argmax(1) == labels)),
+            "test_accuracy_flip": float(np.mean((plain + mirrored).argmax(1) == labels))}
+
+
+def _report_split(dataset, split):
+    s = split.summary()
+    print(f"{len(dataset)} photos in {len(dataset.class_names)} classes -> train {s['counts']['train']}, "
+          f"val {s['counts']['val']}, test {s['counts']['test']}; {s['near_duplicate_groups']} near-duplicate "
+          f"groups ({s['photos_in_groups']} photos) each kept inside one part")
+    for group in split.cross_class_groups:
+        print(f"  near-duplicates under different labels (a labelling error or a false match): {', '.join(group)}")
+
+
+def _meta(config, dataset, split, phase1, phase2, test, results, command, model):
+    import keras
+    import tensorflow as tf
+
+    weights = mv2.resolve_weights(config.weights)
+    weights_file = Path(weights) if weights not in (None, "imagenet") else None
+    cut = mv2.first_layer_of(model, config.fine_tune_from) if config.phase2_epochs > 0 else None
+    return {
+        "format_version": 1,
+        "backbone": "keras.applications.MobileNetV2", "alpha": config.alpha, "image_size": config.image_size,
+        "input": "RGB pixels 0-255, letterboxed to a square with grey bars (lessons.images.load_pixels)",
+        "test_time_flip": config.test_time_flip,
+        "weights": {"source": checkpoint.relative_to_repo(weights_file) if weights_file else str(weights),
+                    "sha256": checkpoint.sha256_of(weights_file) if weights_file else None},
+        "data": {"root": checkpoint.relative_to_repo(dataset.root), "sha256": dataset.sha256,
+                 "photos": len(dataset), "classes": len(dataset.class_names), "skipped": list(dataset.skipped)},
+        "split": split.summary(),
+        "phase1": {**phase1.summary(), "lr": config.phase1_lr, "cached_features": config.cache_features,
+                   **results["phase1"]},
+        "phase2": {**phase2.summary(), "lr": config.phase2_lr, "fine_tune_from": config.fine_tune_from,
+                   "first_trainable_layer": cut[1] if cut else None, **results["phase2"]},
+        "test": {"accuracy": test.accuracy, "photos": len(test.labels), "test_time_flip": config.test_time_flip,
+                 "per_class": test.per_class},
+        "trainable_parameters": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
+        "config": dataclasses.asdict(config) | {"weights": checkpoint.relative_to_repo(weights_file)
+                                                if weights_file else str(weights),
+                                                "data": checkpoint.relative_to_repo(dataset.root)},
+        "command": command,
+        "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "python": platform.python_version()},
+    }

@@ -1,0 +1,107 @@
+"""Two-phase training: caching is exact, runs resume, checkpoints are never half-written."""
+import json
+
+import numpy as np
+import pytest
+
+from lessons import checkpoint, data, model as mv2, training
+from lessons.paths import SAMPLE_DATA
+from tests.conftest import SMALL_SIZE, weights_for_tests
+
+
+def small_config(**changes):
+    settings = dict(data=SAMPLE_DATA, image_size=SMALL_SIZE, weights=weights_for_tests(), batch_size=16,
+                    phase1_epochs=3, phase2_epochs=2, fine_tune_from="block_16", patience=10)
+    return training.TrainConfig(**{**settings, **changes})
+
+
+@pytest.fixture(scope="module")
+def sample_arrays():
+    dataset = data.scan(SAMPLE_DATA, progress=False)
+    split = data.split(dataset, seed=0)
+    x = {p: data.load_images(dataset.paths(getattr(split, p)), SMALL_SIZE, progress=False)
+         for p in ("train", "val")}
+    y = {p: dataset.labels[getattr(split, p)] for p in ("train", "val")}
+    return x, y
+
+
+def test_cached_features_learn_the_same_head_as_the_frozen_graph(sample_arrays, tmp_path):
+    """With augmentation and dropout off, caching changes the cost of phase 1, not its result."""
+    x, y = sample_arrays
+    heads = {}
+    initial = None
+    for cached in (True, False):
+        config = small_config(cache_features=cached, augment=False, dropout=0.0, phase1_epochs=4)
+        clf = mv2.build_classifier(10, SMALL_SIZE, weights=config.weights, dropout=0.0)
+        initial = initial or clf.get_layer(mv2.OUTPUT_NAME).get_weights()
+        clf.get_layer(mv2.OUTPUT_NAME).set_weights(initial)
+        run = training.Run(tmp_path / f"cached-{cached}", config)
+        recorder = training.run_phase1(clf, run, config, x, y, verbose=0)
+        heads[cached] = (clf.get_layer(mv2.OUTPUT_NAME).get_weights(), [r["loss"] for r in recorder.rows])
+    (w_cached, b_cached), losses_cached = heads[True]
+    (w_graph, b_graph), losses_graph = heads[False]
+    assert not np.allclose(w_cached, initial[0]), "the head did learn"
+    np.testing.assert_allclose(losses_cached, losses_graph, rtol=1e-4)
+    np.testing.assert_allclose(w_cached, w_graph, atol=1e-4)
+    np.testing.assert_allclose(b_cached, b_graph, atol=1e-4)
+
+
+def test_an_interrupted_run_resumes_from_its_last_completed_epoch(tmp_path, monkeypatch):
+    config = small_config(phase1_epochs=3, phase2_epochs=3)
+    out = tmp_path / "ckpt"
+    original = training.PhaseRecorder.epoch_end
+
+    def crash_in_phase_two(self, model, epoch, logs):
+        original(self, model, epoch, logs)
+        if self.phase == 2 and epoch == 5:
+            raise KeyboardInterrupt  # the student closes the laptop
+
+    monkeypatch.setattr(training.PhaseRecorder, "epoch_end", crash_in_phase_two)
+    with pytest.raises(KeyboardInterrupt):
+        training.train(config, out, verbose=0)
+    assert not out.exists(), "no checkpoint until the run is complete"
+    state = json.loads((out.with_name("ckpt.partial") / "phase2.json").read_text())
+    assert [r["epoch"] for r in state["rows"]] == [4, 5]
+
+    monkeypatch.setattr(training.PhaseRecorder, "epoch_end", original)
+    training.train(config, out, verbose=0)
+    history = checkpoint.read_json(out, checkpoint.HISTORY_FILE)
+    assert [(r["epoch"], r["phase"]) for r in history] == [(1, 1), (2, 1), (3, 1), (4, 2), (5, 2), (6, 2)]
+    assert not out.with_name("ckpt.partial").exists()
+
+
+def test_a_run_with_other_settings_does_not_resume_silently(tmp_path):
+    out = tmp_path / "ckpt"
+    training.Run(out, small_config(seed=1))
+    with pytest.raises(ValueError, match="other settings \\(seed\\)"):
+        training.Run(out, small_config(seed=2))
+    training.Run(out, small_config(seed=2), resume=False)  # --restart
+
+
+def test_a_failed_write_keeps_the_previous_checkpoint_whole(tmp_path):
+    target = tmp_path / "ckpt"
+    target.mkdir()
+    (target / "model.keras").write_text("the previous, complete model")
+    with pytest.raises(RuntimeError):
+        with checkpoint.building(target) as tmp:
+            (tmp / "model.keras").write_text("half a mod")
+            raise RuntimeError("disk full")
+    assert (target / "model.keras").read_text() == "the previous, complete model"
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]
+
+
+def test_a_checkpoint_records_what_made_it(small_checkpoint):
+    labels, meta = checkpoint.read(small_checkpoint)
+    assert labels == list(data.scan(SAMPLE_DATA, progress=False).class_names)
+    assert meta["image_size"] == SMALL_SIZE and meta["alpha"] == 1.0
+    assert meta["command"].startswith("python -m lessons train --data")
+    assert meta["data"]["sha256"] == data.scan(SAMPLE_DATA, progress=False).sha256
+    assert meta["phase2"]["first_trainable_layer"] == "block_15_expand"
+    assert 0 <= meta["test"]["accuracy"] <= 1
+    if meta["weights"]["source"] != "none":
+        assert meta["weights"]["sha256"] == checkpoint.sha256_of(weights_for_tests())
+    split = checkpoint.read_json(small_checkpoint, checkpoint.SPLIT_FILE)
+    assert split["seed"] == 1 and len(split["train"]) + len(split["val"]) + len(split["test"]) == 100
+    history = checkpoint.read_json(small_checkpoint, checkpoint.HISTORY_FILE)
+    assert {r["phase"] for r in history} == {1, 2}
+    assert (small_checkpoint / checkpoint.MODEL_FILE).stat().st_size < 12e6  # no optimizer state inside
