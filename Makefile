@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test setup
+.PHONY: demo test setup notebooks
 
 setup: $(VENV)/.installed
 
@@ -21,3 +21,10 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest
+
+# Re-execute every weekly notebook in fast mode from its percent .py source and write the
+# paired .ipynb (with outputs) that GitHub, Colab and nbval read.
+notebooks: setup
+	for source in weeks/week*.py; do \
+	  WORKBOOK_MODE=fast $(VENV)/bin/jupytext --to ipynb --set-kernel python3 --execute "$$source" || exit 1; \
+	done

@@ -1,4 +1,4 @@
-"""The course's command line: ``python -m lessons train | evaluate | predict | export``.
+"""The course's command line: ``python -m lessons train | evaluate | predict | export | student-edition``.
 
 Run ``python -m lessons COMMAND --help`` for the options of each command.
 """
@@ -31,7 +31,8 @@ def main(argv=None):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m lessons", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m lessons", description="The MobileNetV2 Workbook's command "
+                                     "line. `python -m lessons COMMAND --help` tells more.")
     commands = parser.add_subparsers(metavar="COMMAND")
 
     train = commands.add_parser("train", help="two-phase training of MobileNetV2 on a photo folder",
@@ -69,16 +70,22 @@ def build_parser():
                                  "training photos) into the checkpoint and compare them with the Keras model "
                                  "on the test photos.")
     export.add_argument("--checkpoint", type=Path, default=paths.REFERENCE_CHECKPOINT)
-    export.add_argument("--formats", default="fp32,int8", help="comma-separated: fp32, int8 (default both)")
+    export.add_argument("--formats", default="fp32,int8", help="comma-separated: fp32, dynamic, int8")
     export.add_argument("--data", type=Path, help="the photo folder it was trained on, if it has moved")
     export.set_defaults(run=run_export)
+
+    student = commands.add_parser("student-edition", help="the weekly notebooks without their solutions",
+                                  description="Write the student edition of the notebooks in weeks/ into OUTDIR: "
+                                  "every solution replaced by a stub, outputs cleared.")
+    student.add_argument("outdir", type=Path)
+    student.set_defaults(run=run_student_edition)
     return parser
 
 
 def _add_checkpoint_options(parser):
     parser.add_argument("--checkpoint", type=Path, default=paths.REFERENCE_CHECKPOINT,
                         help="checkpoint directory (default: the reference checkpoint)")
-    parser.add_argument("--runtime", choices=("auto", "keras", "fp32", "int8"), default="auto",
+    parser.add_argument("--runtime", choices=("auto", "keras", "fp32", "dynamic", "int8"), default="auto",
                         help="which model file to run (auto: the fastest present)")
 
 
@@ -183,6 +190,13 @@ def run_export(args, argv):
     kinds = [k.strip() for k in args.formats.split(",") if k.strip()]
     results = export.export(args.checkpoint, kinds, args.data)
     print(export.format_results(results))
+
+
+def run_student_edition(args, argv):
+    from lessons import student_edition
+
+    for path in student_edition.write(args.outdir):
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
     history.json        one row per epoch over both phases
     model_int8.tflite   optional exports (``python -m lessons export``)
     model_fp32.tflite
+    model_dynamic.tflite
 
 A checkpoint is built in a hidden temporary directory beside its destination and moved
 into place only when complete: a crash never leaves a half-written checkpoint behind.
@@ -28,7 +29,7 @@ LABELS_FILE = "labels.json"
 META_FILE = "meta.json"
 SPLIT_FILE = "split.json"
 HISTORY_FILE = "history.json"
-TFLITE_FILES = {"fp32": "model_fp32.tflite", "int8": "model_int8.tflite"}
+TFLITE_FILES = {"fp32": "model_fp32.tflite", "dynamic": "model_dynamic.tflite", "int8": "model_int8.tflite"}
 
 
 class CheckpointError(ValueError):

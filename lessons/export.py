@@ -1,6 +1,8 @@
 """A checkpoint's Keras model -> TFLite files for fast CPU and phone inference.
 
 * **fp32**: the same float arithmetic in a lighter runtime (no Python graph overhead).
+* **dynamic**: dynamic-range quantisation: weights stored as 8-bit integers (a quarter of
+  the size), activations still float; no calibration photos needed.
 * **int8**: full-integer quantisation. Weights *and* activations become 8-bit integers;
   the range of every activation is measured on real training photos (calibration), so
   the exported model takes uint8 pixels and runs on integer-only hardware.
@@ -19,7 +21,10 @@ CALIBRATION_PHOTOS = 200
 
 
 def convert(model, kind, calibration=None):
-    """The ``.tflite`` bytes of ``model``; ``int8`` needs a uint8 ``calibration`` batch."""
+    """The ``.tflite`` bytes of ``model`` as ``kind`` (fp32, dynamic or int8).
+
+    ``int8`` needs ``calibration``: a uint8 batch of training photos.
+    """
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
@@ -32,8 +37,10 @@ def convert(model, kind, calibration=None):
         # Pixels are 0..255 already, so the uint8 input needs no scaling at all.
         converter.inference_input_type = tf.uint8
         converter.inference_output_type = tf.uint8
+    elif kind == "dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]  # without calibration data: weights only
     elif kind != "fp32":
-        raise ValueError(f"unknown export kind {kind!r}: use fp32 or int8")
+        raise ValueError(f"unknown export kind {kind!r}: use fp32, dynamic or int8")
     return converter.convert()
 
 

@@ -17,7 +17,8 @@ import numpy as np
 from lessons import checkpoint, images, model as mv2
 from lessons.checkpoint import CheckpointError
 
-RUNTIMES = ("keras", "fp32", "int8")  # what a checkpoint may hold, slowest first
+RUNTIMES = ("keras", "fp32", "dynamic", "int8")
+AUTO_ORDER = ("int8", "fp32", "dynamic", "keras")  # what "auto" picks first, when present
 
 
 @dataclass
@@ -100,12 +101,11 @@ class Classifier:
 
     @classmethod
     def load(cls, directory, runtime="auto"):
-        """Load ``directory``; ``runtime`` is 'keras', 'fp32', 'int8' or 'auto' (fastest present)."""
+        """Load ``directory``; ``runtime`` is one of RUNTIMES, or 'auto': the fastest present."""
         directory = Path(directory)
         labels, meta = checkpoint.read(directory)
         if runtime == "auto":
-            present = [r for r in RUNTIMES if r == "keras" or (directory / checkpoint.TFLITE_FILES[r]).is_file()]
-            runtime = present[-1]
+            runtime = next(r for r in AUTO_ORDER if r == "keras" or (directory / checkpoint.TFLITE_FILES[r]).is_file())
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)} or auto, not {runtime!r}")
         engine = KerasRuntime(directory) if runtime == "keras" else TFLiteRuntime(directory, runtime)

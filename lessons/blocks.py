@@ -1,0 +1,384 @@
+"""The inverted residual block, written out layer by layer, and read back from the real model.
+
+MobileNetV2 is a stem convolution, 17 of these blocks and a last 1×1 convolution. One block
+(the paper's Table 1) takes a narrow tensor of ``k`` channels and returns ``c`` channels::
+
+    x  --1×1 conv to t·k channels, BN, ReLU6-->          "expand"   (absent when t == 1)
+       --3×3 depthwise conv, stride s, BN, ReLU6-->       "depthwise"
+       --1×1 conv to c channels, BN, NO activation-->     "project"  (the linear bottleneck)
+       --+ x, when s == 1 and k == c-->                   "add"      (the inverted residual)
+
+The layers carry the names of ``keras.applications.MobileNetV2``'s own layers, so the real
+model's weights can be copied in by name and the two compared output for output.
+"""
+from dataclasses import dataclass
+
+from lessons import model, paths
+
+# keras.applications.MobileNetV2's BatchNormalization settings (the TF-slim defaults).
+BN_EPSILON = 1e-3
+BN_MOMENTUM = 0.999
+BYTES_PER_FLOAT = 4  # float32, as Keras computes
+PAPER_BYTES_PER_ACTIVATION = 2  # the paper's memory table assumes 16-bit activations
+
+
+def prefix(k):
+    """Layer-name prefix of block ``k``: Keras calls the first block 'expanded_conv'."""
+    return "expanded_conv_" if k == 0 else f"block_{k}_"
+
+
+def has_residual(stride, in_channels, out_channels):
+    """x can only be added to the block's output when both have the same shape."""
+    return stride == 1 and in_channels == out_channels
+
+
+def stride2_padding(height, width):
+    """The zeros Keras adds before a stride-2 3×3 depthwise conv: ((top, bottom), (left, right)).
+
+    A stride-2 'same' convolution on an even size would pad one pixel at the bottom/right
+    only; TF-slim's checkpoint was trained that way, so Keras pads explicitly (and then
+    convolves with 'valid') to reproduce it exactly: one pixel bottom/right for an even
+    size, one on each side for an odd size.
+    """
+    return tuple((size % 2, 1) for size in (height, width))
+
+
+def inverted_residual_block(x, k, t, c, s):
+    """MobileNetV2's bottleneck block ``k`` on the Keras tensor ``x``.
+
+    t: expansion factor, c: output channels, s: stride of the depthwise conv.
+    """
+    import keras
+    from keras import layers
+
+    name = prefix(k)
+    inputs, in_channels = x, x.shape[-1]
+    if t != 1:  # block 0 has t = 1: its depthwise conv works on the stem's channels directly
+        x = layers.Conv2D(t * in_channels, 1, use_bias=False, name=name + "expand")(x)
+        x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name + "expand_BN")(x)
+        x = layers.ReLU(6.0, name=name + "expand_relu")(x)
+    if s == 2:
+        x = layers.ZeroPadding2D(stride2_padding(*x.shape[1:3]), name=name + "pad")(x)
+    x = layers.DepthwiseConv2D(3, strides=s, padding="same" if s == 1 else "valid", use_bias=False,
+                               name=name + "depthwise")(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name + "depthwise_BN")(x)
+    x = layers.ReLU(6.0, name=name + "depthwise_relu")(x)
+    x = layers.Conv2D(c, 1, use_bias=False, name=name + "project")(x)
+    # No ReLU here: a ReLU on the narrow output would destroy information (lessons.manifold).
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name + "project_BN")(x)
+    if has_residual(s, in_channels, c):
+        x = layers.Add(name=name + "add")([inputs, x])
+    return x
+
+
+def classic_bottleneck(x, narrow, name="resnet"):
+    """A ResNet bottleneck for contrast: wide -> 1×1 to narrow -> 3×3 conv -> 1×1 back to wide, + x."""
+    from keras import layers
+
+    wide = x.shape[-1]
+    y = x
+    for step, (channels, size) in enumerate([(narrow, 1), (narrow, 3), (wide, 1)], start=1):
+        y = layers.Conv2D(channels, size, padding="same", use_bias=False, name=f"{name}_{step}_conv")(y)
+        y = layers.BatchNormalization(name=f"{name}_{step}_bn")(y)
+        if step < 3:
+            y = layers.ReLU(name=f"{name}_{step}_relu")(y)
+    return layers.ReLU(name=f"{name}_out")(layers.Add(name=f"{name}_add")([x, y]))
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """What the paper's Table 2 says about one block, plus the shape it receives."""
+    k: int
+    input_shape: tuple  # (height, width, channels)
+    t: int  # expansion factor
+    c: int  # output channels
+    s: int  # stride
+
+    @property
+    def residual(self):
+        return has_residual(self.s, self.input_shape[-1], self.c)
+
+
+def block_numbers(base):
+    """The bottleneck blocks of a MobileNetV2 base, found by reading its layer names."""
+    parts = {model.block_of(layer.name) for layer in base.layers}
+    return sorted(part for part in parts if isinstance(part, int))
+
+
+def block_layers(base, k):
+    return [layer for layer in base.layers if model.block_of(layer.name) == k]
+
+
+def read_block(base, k):
+    """t, c, s and the input shape of block ``k``, read from the real model's layers."""
+    first = block_layers(base, k)[0]
+    input_shape = tuple(first.input.shape[1:])
+    names = {layer.name for layer in block_layers(base, k)}
+    expand = base.get_layer(prefix(k) + "expand") if prefix(k) + "expand" in names else None
+    return BlockSpec(k=k, input_shape=input_shape,
+                     t=expand.filters // input_shape[-1] if expand else 1,
+                     c=base.get_layer(prefix(k) + "project").filters,
+                     s=base.get_layer(prefix(k) + "depthwise").strides[0])
+
+
+def build_block(spec):
+    """A stand-alone Keras model of our own block, shaped like ``spec``."""
+    import keras
+
+    inputs = keras.Input(spec.input_shape, name=f"block_{spec.k}_input")
+    outputs = inverted_residual_block(inputs, spec.k, spec.t, spec.c, spec.s)
+    return keras.Model(inputs, outputs, name=f"our_block_{spec.k}")
+
+
+def real_block(base, k):
+    """Block ``k`` cut out of the real model: from its input tensor to its output tensor."""
+    import keras
+
+    layers = block_layers(base, k)
+    return keras.Model(layers[0].input, layers[-1].output, name=f"real_block_{k}")
+
+
+def copy_weights(source, target):
+    """Copy every weighted layer of ``target`` from the layer of the same name in ``source``."""
+    for layer in target.layers:
+        if layer.weights:
+            layer.set_weights(source.get_layer(layer.name).get_weights())
+
+
+def block_input(base, k, images):
+    """What reaches block ``k`` when ``images`` (already scaled to [-1, 1]) go through the real model."""
+    import keras
+
+    return keras.Model(base.input, block_layers(base, k)[0].input)(images)
+
+
+def sample_batch(image_size, count=2):
+    """``count`` photos of data/sample (one per class, in class order), scaled to [-1, 1] as the model expects."""
+    import numpy as np
+
+    from lessons import images
+
+    classes = sorted(path for path in paths.SAMPLE_DATA.iterdir() if path.is_dir())
+    photos = [sorted(folder.glob("*.jpg"))[0] for folder in classes[:count]]
+    return np.stack([images.load_pixels(photo, image_size) for photo in photos]).astype("float32") / 127.5 - 1
+
+
+def compare_with_real(base, k, x):
+    """Largest |difference| between our block ``k`` (real weights copied in) and the real block, on input ``x``."""
+    import numpy as np
+
+    ours = build_block(read_block(base, k))
+    copy_weights(base, ours)
+    theirs = real_block(base, k)
+    return float(np.max(np.abs(np.asarray(ours(x)) - np.asarray(theirs(x)))))
+
+
+def load_real_model(image_size=224):
+    """(the real MobileNetV2 base, a sentence saying which weights it has).
+
+    ImageNet weights from ../shared when the folder is there; otherwise random weights,
+    never a download (the comparisons hold for any weights).
+    """
+    local = paths.shared_path(paths.SHARED_WEIGHTS_FILE)
+    base = model.build_backbone(image_size, weights=str(local) if local else "none")
+    if local:
+        return base, f"ImageNet weights (shared/{paths.SHARED_WEIGHTS_FILE})"
+    return base, "RANDOM weights: this clone has no ../shared folder with the ImageNet weights file"
+
+
+def shapes_through_block(height, width, channels, t, c, s):
+    """[expanded, after depthwise, output] shapes (h, w, channels) of a block, read from the Keras block."""
+    import keras
+
+    inputs = keras.Input((height, width, channels))
+    block = keras.Model(inputs, inverted_residual_block(inputs, 1, t, c, s))
+    depthwise = block.get_layer(prefix(1) + "depthwise_relu").output.shape[1:]
+    expanded = block.get_layer(prefix(1) + "expand_relu").output.shape[1:] if t != 1 else (height, width, channels)
+    return [tuple(expanded), tuple(depthwise), tuple(block.output.shape[1:])]
+
+
+# ---------------------------------------------------------------------------------------
+# The paper's Table 2, rebuilt from the model's layers
+
+# Quoted from Sandler et al. 2018, "MobileNetV2: Inverted Residuals and Linear Bottlenecks",
+# Table 2 (input, operator, t, c, n, s); None where the paper prints "-". The last two rows
+# (pooling and the 1000-class classifier) are not part of the no-top base the course uses.
+PAPER_TABLE2 = [
+    ("224²×3", "conv2d", None, 32, 1, 2),
+    ("112²×32", "bottleneck", 1, 16, 1, 1),
+    ("112²×16", "bottleneck", 6, 24, 2, 2),
+    ("56²×24", "bottleneck", 6, 32, 3, 2),
+    ("28²×32", "bottleneck", 6, 64, 4, 2),
+    ("14²×64", "bottleneck", 6, 96, 3, 1),
+    ("14²×96", "bottleneck", 6, 160, 3, 2),
+    ("7²×160", "bottleneck", 6, 320, 1, 1),
+    ("7²×320", "conv2d 1x1", None, 1280, 1, 1),
+    ("7²×1280", "avgpool 7x7", None, None, 1, None),
+    ("1×1×1280", "conv2d 1x1", None, "k", None, None),
+]
+# The paper's text (Section 4): "the initial fully convolution layer with 32 filters,
+# followed by 19 residual bottleneck layers described in the Table 2".
+PAPER_BOTTLENECK_COUNT = 19
+# The paper's Table 3 ("the max number of channels/memory (in Kb) that needs to be
+# materialized", 16-bit activations), MobileNetV2's column: 16 channels at 112×112, "400K".
+PAPER_TABLE3_LARGEST = {"size": (112, 112), "channels": 16, "kilobytes": 400}
+
+
+def _shape_text(shape):
+    height, width, channels = shape
+    return f"{height}²×{channels}" if height == width else f"{height}×{width}×{channels}"
+
+
+def read_table2(base):
+    """Table 2's rows (input, operator, t, c, n, s) rebuilt from the layers of a MobileNetV2 base.
+
+    Consecutive blocks with the same t and c form one row: n counts them, s is the first
+    one's stride (the paper's convention; the others have stride 1).
+    """
+    stem, top = base.get_layer("Conv1"), base.get_layer("Conv_1")
+    rows = [(_shape_text(base.input.shape[1:]), "conv2d", None, stem.filters, 1, stem.strides[0])]
+    groups = []
+    for spec in (read_block(base, k) for k in block_numbers(base)):
+        if groups and (groups[-1][0].t, groups[-1][0].c) == (spec.t, spec.c) and spec.s == 1:
+            groups[-1].append(spec)
+        else:
+            groups.append([spec])
+    for group in groups:
+        first = group[0]
+        rows.append((_shape_text(first.input_shape), "bottleneck", first.t, first.c, len(group), first.s))
+    kernel = "x".join(map(str, top.kernel_size))
+    rows.append((_shape_text(top.input.shape[1:]), f"conv2d {kernel}", None, top.filters, 1, top.strides[0]))
+    return rows
+
+
+def format_table2(rows, paper=PAPER_TABLE2):
+    """The model's table beside the paper's, with a column saying where they agree."""
+    def cells(row):
+        return [("-" if value is None else str(value)) for value in row]
+
+    header = ["input", "operator", "t", "c", "n", "s"]
+    widths = [10, 12, 3, 6, 3, 3]
+
+    def line(values):
+        return "".join(f"{v:>{w}}" if i >= 2 else f"{v:<{w}}" for i, (v, w) in enumerate(zip(values, widths)))
+
+    title = f"{'the real model (read from its layers)':<37}  |  the paper's Table 2 (quoted)"
+    out = [title, f"{line(header)}  |  {line(header)}  same?"]
+    for i in range(max(len(rows), len(paper))):
+        ours = line(cells(rows[i])) if i < len(rows) else f"{'(not in the no-top base)':<{sum(widths)}}"
+        theirs = cells(paper[i]) if i < len(paper) else [""] * 6
+        same = "yes" if i < len(rows) and cells(rows[i]) == theirs else "-"
+        out.append(f"{ours}  |  {line(theirs)}  {same}")
+    return "\n".join(out)
+
+
+def count_layers(base):
+    """The counts behind the paper's "19": bottleneck blocks, residual adds, convs outside the blocks."""
+    import keras
+
+    blocks = block_numbers(base)
+    outside = [layer.name for layer in base.layers
+               if isinstance(layer, keras.layers.Conv2D) and not isinstance(model.block_of(layer.name), int)]
+    convolutions = [layer for layer in base.layers
+                    if isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D))]
+    return {"bottleneck blocks": len(blocks),
+            "blocks with a residual add": sum(read_block(base, k).residual for k in blocks),
+            "convolutions outside the blocks": len(outside),
+            "outside": outside,
+            "convolution layers in all": len(convolutions)}
+
+
+def what_relu6_follows(base):
+    """{the layer a ReLU6 reads, without its block prefix: how many ReLU6 layers read one like it}."""
+    import collections
+
+    import keras
+
+    kinds = collections.Counter()
+    for layer in base.layers:
+        if isinstance(layer, keras.layers.ReLU):
+            source = layer.input._keras_history.operation.name  # the layer whose output it reads
+            part = model.block_of(source)
+            kinds[source.removeprefix(prefix(part)) if isinstance(part, int) else source] += 1
+    return dict(kinds)
+
+
+# ---------------------------------------------------------------------------------------
+# Memory: which tensors must exist at the same time
+
+def _floats(shape):
+    size = 1
+    for dim in shape:
+        size *= int(dim)
+    return size
+
+
+def tensor_sizes(block):
+    """(layer name, output shape, floats) of the input and every conv/add of a Keras block model."""
+    import keras
+
+    kept = (keras.layers.InputLayer, keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Add)
+    return [(layer.name, tuple(layer.output.shape[1:]), _floats(layer.output.shape[1:]))
+            for layer in block.layers if isinstance(layer, kept)]
+
+
+def block_memory(base):
+    """Per block: tensor sizes (floats) and the peak memory of two ways of running it.
+
+    layer by layer: every conv's whole input and output exist at once (BN and ReLU6 work in
+        place), and x stays alive until the residual add;
+    streamed (the paper's Section 5.1): expand, depthwise and project are computed one
+        expanded channel at a time, the projection accumulating into the output, so only
+        x, the output and one channel of the expanded and depthwise tensors ever exist.
+    """
+    rows = []
+    for k in block_numbers(base):
+        spec, name = read_block(base, k), prefix(k)
+        x = _floats(spec.input_shape)
+        expanded = _floats(base.get_layer(name + "expand_relu").output.shape[1:]) if spec.t != 1 else x
+        depthwise_shape = base.get_layer(name + "depthwise_relu").output.shape[1:]
+        depthwise = _floats(depthwise_shape)
+        y = _floats(base.get_layer(name + "project_BN").output.shape[1:])
+        keep_x = x if spec.residual else 0
+        steps = [x + expanded if spec.t != 1 else 0, expanded + depthwise + keep_x, depthwise + y + keep_x]
+        one_channel = _floats(spec.input_shape[:2]) + _floats(depthwise_shape[:2])
+        rows.append({"block": k, "input": x, "expanded": expanded, "depthwise": depthwise, "output": y,
+                     "layer_by_layer": max(steps), "streamed": x + y + one_channel})
+    return rows
+
+
+def memory_figure(rows, image_size=None, bytes_per_float=BYTES_PER_FLOAT):
+    """Bars per block: the peak memory layer by layer vs streamed, and the bottleneck tensor between blocks."""
+    import matplotlib.pyplot as plt
+
+    blocks = [r["block"] for r in rows]
+    fig, ax = plt.subplots(figsize=(10, 4))
+    width = 0.4
+    to_mb = bytes_per_float / 1e6
+    ax.bar([b - width / 2 for b in blocks], [r["layer_by_layer"] * to_mb for r in rows], width,
+           label="peak, layer by layer (whole expanded tensor)")
+    ax.bar([b + width / 2 for b in blocks], [r["streamed"] * to_mb for r in rows], width,
+           label="peak, streamed (paper, Section 5.1)")
+    ax.plot(blocks, [r["output"] * to_mb for r in rows], "k.--", label="bottleneck tensor passed to the next block")
+    size = f" at {image_size}×{image_size}" if image_size else ""
+    ax.set(xlabel="block", ylabel=f"MB (float{8 * bytes_per_float})", xticks=blocks,
+           title=f"Memory needed to run each block of MobileNetV2{size}")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def widths_figure(mobilenet_block, resnet_block):
+    """Channels of each tensor through an inverted residual block and a ResNet bottleneck, side by side."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True)
+    for ax, block, title in [(axes[0], mobilenet_block, "MobileNetV2: narrow → wide → narrow"),
+                             (axes[1], resnet_block, "ResNet: wide → narrow → wide")]:
+        sizes = tensor_sizes(block)
+        ax.bar(range(len(sizes)), [shape[-1] for _, shape, _ in sizes], color="tab:blue")
+        ax.set_xticks(range(len(sizes)), [name for name, _, _ in sizes], rotation=30, ha="right")
+        ax.set_title(title)
+    axes[0].set_ylabel("channels")
+    fig.tight_layout()
+    return fig

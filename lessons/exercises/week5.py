@@ -1,0 +1,160 @@
+"""Checks for week 5's exercises: int8 quantisation by hand, and choosing a runtime.
+
+The scales and zero points in the cases are the kinds an INT8 MobileNetV2 file really
+holds: its uint8 input (scale 1, zero point 0), the pixels rescaled to [-1, 1] (2/255, -1),
+a ReLU6 output (6/255, -128), the softmax output (1/256, -128 in int8; 0 in uint8) and
+per-channel weights (zero point 0).
+"""
+import numpy as np
+
+from lessons.exercises import call, failed, passed
+
+INT8_MIN, INT8_MAX = -128, 127
+
+
+def reference_quantise(x, scale, zero_point):
+    """TFLite's rule: round(x / scale) + zero_point, rounding halves away from zero, clipped to int8."""
+    scaled = np.asarray(x, dtype=np.float64) / scale
+    rounded = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)
+    return np.clip(rounded + zero_point, INT8_MIN, INT8_MAX).astype(np.int8)
+
+
+def reference_dequantise(q, scale, zero_point):
+    """real = scale * (q - zero_point), computed in floats (int8 arithmetic would wrap around)."""
+    return scale * (np.asarray(q, dtype=np.float64) - zero_point)
+
+
+def reference_pick_runtime(table, budget_ms):
+    """The most accurate runtime whose p90 fits the budget; the smaller file among equals; else None."""
+    fitting = [(-row["accuracy"], row["megabytes"], name) for name, row in table.items() if row["p90_ms"] <= budget_ms]
+    return min(fitting)[2] if fitting else None
+
+
+# (what it is, x, scale, zero point). No x / scale lands on a tie (k + 0.5), so that any
+# rounding of halves passes.
+QUANTISE_CASES = [
+    ("pixels rescaled to [-1, 1]", [-0.998, -0.3, 0.0, 0.41, 1.2], 2 / 255, -1),
+    ("a ReLU6 output", [0.0, 0.1, 2.9, 6.0, 7.3], 6 / 255, -128),
+    ("softmax probabilities", [0.0, 0.001, 0.1, 0.7, 1.0], 1 / 256, -128),
+    ("one channel of conv weights", [-1.49, -0.0312, 0.0, 0.2, 0.97, 1.6], 0.0096, 0),
+]
+
+
+def _quantise_hint(result, x, scale, zero_point):
+    unclipped = np.sign(np.asarray(x) / scale) * np.floor(np.abs(np.asarray(x) / scale) + 0.5) + zero_point
+    if np.array_equal(result, unclipped):
+        return f"clip the result to the int8 range [{INT8_MIN}, {INT8_MAX}]: values beyond it saturate"
+    if np.array_equal(result, unclipped.astype(np.int64).astype(np.int8)):
+        return (f"clip to [{INT8_MIN}, {INT8_MAX}] before converting to int8: astype(np.int8) wraps 128 around "
+                "to -128 instead of saturating")
+    if np.array_equal(result, reference_quantise(x, scale, 0)):
+        return "add the zero point after rounding"
+    if np.array_equal(result, np.clip(np.trunc(np.asarray(x) / scale) + zero_point, INT8_MIN, INT8_MAX)):
+        return "round to the nearest integer (int() and astype(int) cut the fraction off instead)"
+    return "q = round(x / scale) + zero_point, then clip to [-128, 127]"
+
+
+def check_quantise(quantise):
+    """``quantise(x, scale, zero_point)`` -> int8 array of ``x`` (a float array)."""
+    for what, x, scale, zero_point in QUANTISE_CASES:
+        x = np.array(x)
+        result, error = call(quantise, x.copy(), scale, zero_point)
+        where = f"quantise({what}: x={x.tolist()}, scale={scale:.6g}, zero_point={zero_point})"
+        if error:
+            return failed(f"{where} {error}.")
+        try:
+            got = np.asarray(result, dtype=np.float64)
+        except (TypeError, ValueError):
+            return failed(f"{where} returned {result!r}: return an array of integers.")
+        expected = reference_quantise(x, scale, zero_point)
+        if got.shape != expected.shape:
+            return failed(f"{where} returned shape {got.shape}; it should keep the shape of x, {expected.shape}.")
+        if not np.array_equal(got, expected):
+            return failed(f"{where} should be {expected.tolist()}, you gave {got.tolist()}. "
+                          f"Hint: {_quantise_hint(got, x, scale, zero_point)}.")
+    return passed(f"right on all {len(QUANTISE_CASES)} kinds of tensor, clipping included.")
+
+
+def _dequantise_cases():
+    rng = np.random.default_rng(5)
+    return [
+        ("the uint8 output of the INT8 model", np.array([0, 1, 64, 128, 255], dtype=np.uint8), 1 / 256, 0),
+        ("an int8 softmax output", np.array([-128, -100, 0, 100, 127], dtype=np.int8), 1 / 256, -128),
+        ("a ReLU6 output", rng.integers(-128, 128, 12).astype(np.int8), 6 / 255, -128),
+        ("pixels rescaled to [-1, 1]", np.array([-128, -1, 0, 127], dtype=np.int8), 2 / 255, -1),
+        ("conv weights", rng.integers(-127, 128, 12).astype(np.int8), 0.0096, 0),
+    ]
+
+
+def check_dequantise(dequantise):
+    """``dequantise(q, scale, zero_point)`` -> float array of the int8/uint8 array ``q``."""
+    cases = _dequantise_cases()
+    for what, q, scale, zero_point in cases:
+        result, error = call(dequantise, q.copy(), scale, zero_point)
+        where = f"dequantise({what}: q={q.tolist()} as {q.dtype}, scale={scale:.6g}, zero_point={zero_point})"
+        if error:
+            return failed(f"{where} {error}.")
+        try:
+            got = np.asarray(result, dtype=np.float64)
+        except (TypeError, ValueError):
+            return failed(f"{where} returned {result!r}: return an array of floats.")
+        expected = reference_dequantise(q, scale, zero_point)
+        if got.shape != expected.shape:
+            return failed(f"{where} returned shape {got.shape}; it should keep the shape of q, {expected.shape}.")
+        if not np.allclose(got, expected, rtol=1e-5, atol=1e-7):
+            wrapped = scale * (q - np.array(zero_point).astype(q.dtype)).astype(np.float64)
+            hint = ("q - zero_point was computed in 8-bit integers and wrapped around (100 - (-128) is not 228 "
+                    "in int8): turn q into floats first" if np.allclose(got, wrapped) and zero_point else
+                    "real = scale × (q − zero_point)")
+            return failed(f"{where} should be {np.round(expected, 5).tolist()}, you gave "
+                          f"{np.round(got, 5).tolist()}. Hint: {hint}.")
+    return passed(f"right on all {len(cases)} tensors, uint8 and int8 alike.")
+
+
+def _row(median_ms, p90_ms, accuracy, megabytes):
+    return {"median_ms": median_ms, "p90_ms": p90_ms, "accuracy": accuracy, "megabytes": megabytes}
+
+
+# Tables of the kind the notebook measures (numbers made up, shapes real).
+TABLES = {
+    "a laptop": {"keras": _row(20.0, 31.0, 0.92, 9.7), "fp32": _row(9.0, 12.0, 0.92, 8.9),
+                 "dynamic": _row(14.0, 19.0, 0.91, 2.5), "int8": _row(4.0, 6.0, 0.90, 2.7)},
+    "a busy server": {"keras": _row(30.0, 80.0, 0.88, 9.7), "fp32": _row(12.0, 45.0, 0.88, 8.9),
+                      "int8": _row(5.0, 9.0, 0.88, 2.7)},
+    "a phone": {"fp32": _row(60.0, 75.0, 0.92, 8.9), "dynamic": _row(40.0, 48.0, 0.90, 2.5),
+                "int8": _row(20.0, 26.0, 0.90, 2.7)},
+}
+BUDGET_CASES = [("a laptop", 50), ("a laptop", 20), ("a laptop", 10), ("a laptop", 5),
+                ("a busy server", 40), ("a busy server", 100), ("a phone", 50), ("a phone", 30)]
+
+
+def _pick_hint(table, budget_ms, got):
+    by_median = reference_pick_runtime({n: {**r, "p90_ms": r["median_ms"]} for n, r in table.items()}, budget_ms)
+    by_p90 = ("judge the budget by the p90, not the median: a budget is a promise for nine requests in ten, "
+              "and the median keeps it for only half of them")
+    if got is not None and reference_pick_runtime(table, budget_ms) is None:
+        return "no runtime's p90 fits this budget: return None" + (f"; and {by_p90}" if got == by_median else "")
+    if got == by_median:
+        return by_p90
+    if got in table and table[got]["p90_ms"] > budget_ms:
+        return f"{got} has a p90 of {table[got]['p90_ms']} ms, over the budget"
+    fitting = {n: r for n, r in table.items() if r["p90_ms"] <= budget_ms}
+    if got in fitting and fitting[got]["accuracy"] == max(r["accuracy"] for r in fitting.values()):
+        return "among equally accurate runtimes, take the smaller file"
+    return "among the runtimes whose p90 fits the budget, take the most accurate (then the smaller file)"
+
+
+def check_pick_runtime(pick_runtime):
+    """``pick_runtime(table, budget_ms)`` -> a runtime's name, or None when none fits."""
+    for place, budget_ms in BUDGET_CASES:
+        table = TABLES[place]
+        copy = {name: dict(row) for name, row in table.items()}
+        got, error = call(pick_runtime, copy, budget_ms)
+        where = f"pick_runtime(the table of {place}, {budget_ms} ms)"
+        if error:
+            return failed(f"{where} {error}.")
+        expected = reference_pick_runtime(table, budget_ms)
+        if got != expected:
+            return failed(f"{where} should be {expected!r}, you gave {got!r}. "
+                          f"Hint: {_pick_hint(table, budget_ms, got)}.")
+    return passed(f"right on all {len(BUDGET_CASES)} budgets, including the ones nothing can meet.")

@@ -1,0 +1,113 @@
+"""The teaching site through its API, against a real server started by the test."""
+import concurrent.futures
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from lessons import paths
+from tests import app_server
+
+ONE_PER_CLASS = [sorted(d.glob("*.jpg"))[0] for d in sorted(paths.SAMPLE_DATA.iterdir()) if d.is_dir()]
+
+
+@pytest.fixture(scope="module")
+def server(reference):
+    process, url = app_server.start(reference)
+    yield url
+    app_server.stop(process)
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return Client(server, verbose=False)
+
+
+def classify(client, path):
+    return client.predict(handle_file(str(path)), str(paths.REFERENCE_CHECKPOINT), api_name="/classify")
+
+
+def test_sample_photos_get_their_class(client):
+    right = [classify(client, photo)[0]["label"] == photo.parent.name for photo in ONE_PER_CLASS]
+    assert sum(right) >= 8, right  # held-out photos; the reference is right on about 9 in 10
+
+
+def test_the_answer_has_probabilities_a_gradcam_and_a_model_card(client):
+    label, overlay, card = classify(client, ONE_PER_CLASS[4])
+    confidences = [c["confidence"] for c in label["confidences"]]
+    assert len(confidences) == 3 and confidences == sorted(confidences, reverse=True)
+    assert Image.open(overlay).size == (224, 224)
+    assert "Test accuracy" in card and "Measured latency" in card and "int8" in card
+
+
+def write(tmp_path, name, image, fmt, **options):
+    path = tmp_path / name
+    image.save(path, fmt, **options)
+    return path
+
+
+@pytest.fixture
+def bad_inputs(tmp_path):
+    photo = ONE_PER_CLASS[0]
+    (tmp_path / "notes.jpg").write_text("this is not a photo")
+    (tmp_path / "cut.jpg").write_bytes(photo.read_bytes()[:4000])
+    frames = [Image.new("RGB", (64, 64), c) for c in ("red", "blue")]
+    return {
+        "not an image": (tmp_path / "notes.jpg", "not an image"),
+        "truncated": (tmp_path / "cut.jpg", "truncated or corrupt"),
+        "enormous": (write(tmp_path, "huge.png", Image.new("1", (12000, 12000)), "PNG", optimize=True), "megapixels"),
+        "animated": (write(tmp_path, "anim.gif", frames[0], "GIF", save_all=True, append_images=frames[1:]),
+                     "animated"),
+        "one pixel": (write(tmp_path, "dot.png", Image.new("RGB", (1, 1)), "PNG"), "1x1 pixels"),
+    }
+
+
+@pytest.mark.parametrize("case", ["not an image", "truncated", "enormous", "animated", "one pixel"])
+def test_bad_input_gets_a_clear_message_and_the_next_request_works(client, bad_inputs, case):
+    path, expected = bad_inputs[case]
+    with pytest.raises(Exception, match=expected):
+        classify(client, path)
+    assert classify(client, ONE_PER_CLASS[2])[0]["label"] == "cardboard"
+
+
+@pytest.mark.parametrize("mode", ["CMYK", "I;16"])
+def test_cmyk_and_16_bit_photos_are_classified_like_the_original(client, tmp_path, mode):
+    photo = Image.open(ONE_PER_CLASS[8]).convert("RGB")
+    if mode == "CMYK":
+        converted = write(tmp_path, "cmyk.jpg", photo.convert("CMYK"), "JPEG", quality=95)
+    else:
+        grey16 = (np.asarray(photo.convert("L"), dtype=np.uint16) * 257)
+        converted = write(tmp_path, "grey16.png", Image.fromarray(grey16), "PNG")
+        photo = photo.convert("L").convert("RGB")
+    original = write(tmp_path, "original.png", photo, "PNG")
+    assert classify(client, converted)[0]["label"] == classify(client, original)[0]["label"]
+
+
+def test_uploads_over_the_size_limit_are_refused(client, tmp_path):
+    noise = np.random.default_rng(0).integers(0, 255, (3000, 3000, 3), dtype=np.uint8)
+    big = write(tmp_path, "big.png", Image.fromarray(noise), "PNG")
+    assert big.stat().st_size > 15e6
+    with pytest.raises(Exception, match="(?i)size|large"):
+        classify(client, big)
+
+
+def test_several_clients_at_once(server):
+    def one_client(i):
+        client = Client(server, verbose=False)
+        photo = ONE_PER_CLASS[i % len(ONE_PER_CLASS)]
+        return [classify(client, photo)[0]["label"] for _ in range(2)]
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(one_client, range(8)))
+    assert all(len(set(a)) == 1 for a in answers), "the same photo gets the same answer under load"
+
+
+def test_a_broken_checkpoint_stops_the_app_at_start_naming_the_file(small_copy):
+    (small_copy / "labels.json").write_text('["only", "three", "classes"]')
+    result = subprocess.run([sys.executable, "app.py", "--checkpoint", str(small_copy)], cwd=paths.REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert "labels.json lists 3" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,81 @@
+"""BatchNormalization in training mode: the demonstration measures what it says."""
+import keras
+import numpy as np
+import pytest
+
+from lessons import batchnorm, checkpoint, data, model as mv2, paths
+from tests.conftest import SMALL_SIZE, weights_for_tests
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return mv2.build_classifier(10, SMALL_SIZE, weights=weights_for_tests())
+
+
+@pytest.fixture(scope="module")
+def pixels():
+    dataset = data.scan(paths.SAMPLE_DATA, progress=False)
+    return data.load_images(dataset.paths(range(0, 100, 10)), SMALL_SIZE, progress=False)
+
+
+def moving_means(model):
+    return np.concatenate([layer.moving_mean.numpy() for layer in batchnorm.batchnorm_layers(model)])
+
+
+def test_the_copy_has_the_same_weights_and_the_chosen_batchnorm_flag(classifier):
+    for trainable in (True, False):
+        copy = batchnorm.copy_with_trainable_batchnorm(classifier, trainable)
+        assert copy is not classifier
+        for a, b in zip(copy.get_weights(), classifier.get_weights()):
+            np.testing.assert_array_equal(a, b)
+        layers = batchnorm.batchnorm_layers(copy)
+        assert len(layers) == 52 and all(layer.trainable == trainable for layer in layers)
+        convs = [layer for layer in mv2.backbone(copy).layers if isinstance(layer, keras.layers.Conv2D)]
+        assert all(layer.trainable for layer in convs), "unfrozen whole, as for fine-tuning"
+
+
+def test_inference_mode_predicts_like_the_model(classifier, pixels):
+    copy = batchnorm.copy_with_trainable_batchnorm(classifier)
+    np.testing.assert_allclose(batchnorm.predictor(copy)(pixels, 4), classifier.predict(pixels, verbose=0),
+                               atol=1e-5)
+
+
+def test_batch_statistics_depend_on_the_batch_only_when_batchnorm_is_trainable(classifier, pixels):
+    frozen = batchnorm.copy_with_trainable_batchnorm(classifier, trainable=False)
+    reference = batchnorm.predictor(frozen)(pixels)
+    np.testing.assert_allclose(batchnorm.predictor(frozen, batch_statistics=True)(pixels, 1), reference, atol=1e-5)
+
+    trainable = batchnorm.copy_with_trainable_batchnorm(classifier)
+    predict = batchnorm.predictor(trainable, batch_statistics=True)
+    alone, in_pairs = predict(pixels, 1), predict(pixels, 2)
+    assert not np.allclose(alone, reference, atol=1e-3)
+    assert not np.allclose(alone, in_pairs, atol=1e-3), "a photo's prediction depends on its batch-mates"
+
+
+def test_fit_moves_the_statistics_only_of_trainable_batchnorm(classifier, pixels):
+    before = moving_means(classifier)
+    moved = batchnorm.fit_changes_moving_statistics(classifier, pixels[:4])
+    assert moved == {"BatchNormalization frozen": False, "BatchNormalization trainable": True}
+    np.testing.assert_array_equal(moving_means(classifier), before), "the caller's model is untouched"
+
+
+def test_accuracy_by_batch_size_reports_each_setting(classifier, pixels):
+    labels = np.arange(10)
+    before = moving_means(classifier)
+    results = batchnorm.accuracy_by_batch_size(classifier, pixels, labels, batch_sizes=(1, 5))
+    assert list(results) == ["moving statistics", 1, 5]
+    expected = float(np.mean(classifier.predict(pixels, verbose=0).argmax(1) == labels))
+    assert results["moving statistics"] == expected
+    assert all(0 <= value <= 1 for value in results.values())
+    np.testing.assert_array_equal(moving_means(classifier), before)
+
+
+def test_batch_statistics_wreck_the_reference_checkpoint(reference):
+    """The notebook's claim, on the real trained model: one photo per batch is near chance."""
+    model = keras.models.load_model(reference / checkpoint.MODEL_FILE, safe_mode=True)
+    dataset = data.scan(paths.SAMPLE_DATA, progress=False)
+    chosen = np.concatenate([np.flatnonzero(dataset.labels == c)[:2] for c in range(10)])
+    pixels = data.load_images(dataset.paths(chosen), model.input.shape[1], progress=False)
+    results = batchnorm.accuracy_by_batch_size(model, pixels, dataset.labels[chosen], batch_sizes=(1,))
+    assert results["moving statistics"] >= 0.7, results
+    assert results[1] <= 0.3, results

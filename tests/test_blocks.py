@@ -1,0 +1,199 @@
+"""The inverted residual block written from primitives equals the real MobileNetV2's blocks."""
+import keras
+import numpy as np
+import pytest
+
+from lessons import blocks
+from lessons.exercises import week2
+
+SMALL = 96  # the real graph, fewer pixels
+ODD = 104  # 104 px gives blocks 6 and 13 odd input sizes (13 and 7): the other padding case
+
+
+def randomise(base, seed=0):
+    """Random weights everywhere, BatchNorm statistics included, so no layer is an identity."""
+    rng = np.random.default_rng(seed)
+    for layer in base.layers:
+        if layer.weights:
+            values = [rng.normal(0, 0.3, w.shape).astype("float32") for w in layer.get_weights()]
+            if isinstance(layer, keras.layers.BatchNormalization):  # gamma, beta, mean, variance > 0
+                values[3] = rng.uniform(0.5, 2.0, values[3].shape).astype("float32")
+            layer.set_weights(values)
+    return base
+
+
+@pytest.fixture(scope="module")
+def small_base():
+    return randomise(keras.applications.MobileNetV2(input_shape=(SMALL, SMALL, 3), include_top=False, weights=None))
+
+
+@pytest.fixture(scope="module")
+def base_224():
+    return keras.applications.MobileNetV2(input_shape=(224, 224, 3), include_top=False, weights=None)
+
+
+def images(size, count=2, seed=1):
+    return np.random.default_rng(seed).uniform(-1, 1, (count, size, size, 3)).astype("float32")
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3, 6, 13, 14, 16])
+def test_our_block_equals_the_real_block(small_base, k):
+    x = blocks.block_input(small_base, k, images(SMALL))
+    assert float(np.std(x)) > 0.01  # a real signal reaches the block
+    assert blocks.compare_with_real(small_base, k, x) < 1e-4
+
+
+def test_our_block_has_the_real_layers_in_the_real_order(small_base):
+    for k in blocks.block_numbers(small_base):
+        ours = blocks.build_block(blocks.read_block(small_base, k))
+        assert [layer.name for layer in ours.layers[1:]] == [layer.name for layer in blocks.block_layers(small_base, k)]
+
+
+def test_the_comparison_catches_a_wrong_padding(small_base, monkeypatch):
+    x = blocks.block_input(small_base, 3, images(SMALL))
+    monkeypatch.setattr(blocks, "stride2_padding", lambda height, width: ((1, 1), (1, 1)))
+    assert blocks.compare_with_real(small_base, 3, x) > 1e-2
+
+
+def test_odd_sizes_are_padded_like_keras():
+    base = randomise(keras.applications.MobileNetV2(input_shape=(ODD, ODD, 3), include_top=False, weights=None), 2)
+    for k in (6, 13):
+        spec = blocks.read_block(base, k)
+        assert spec.s == 2 and spec.input_shape[0] % 2 == 1
+        assert base.get_layer(blocks.prefix(k) + "pad").padding == blocks.stride2_padding(*spec.input_shape[:2])
+        assert blocks.compare_with_real(base, k, blocks.block_input(base, k, images(ODD))) < 1e-4
+
+
+@pytest.mark.shared
+def test_with_imagenet_weights_on_real_photos(imagenet_weights):
+    from lessons import model
+
+    base = model.build_backbone(SMALL, weights=imagenet_weights)
+    photos = blocks.sample_batch(SMALL, count=2)
+    for k in (0, 2, 3):
+        assert blocks.compare_with_real(base, k, blocks.block_input(base, k, photos)) < 1e-4
+
+
+def test_load_real_model_says_which_weights(monkeypatch, tmp_path):
+    monkeypatch.setenv("LESSONS_SHARED", str(tmp_path))  # an empty shared folder: no weights file
+    base, source = blocks.load_real_model(SMALL)
+    assert "RANDOM" in source and base.count_params() == 2_257_984
+
+
+def test_table2_read_from_the_model_matches_the_paper(base_224):
+    rows = blocks.read_table2(base_224)
+    assert rows == blocks.PAPER_TABLE2[:len(rows)]
+    assert len(rows) == 9  # stem, 7 bottleneck rows, last 1×1 conv
+    text = blocks.format_table2(rows)
+    assert text.count("yes") == 9 and "(not in the no-top base)" in text
+
+
+def test_table2_reader_really_reads(base_224):
+    # An alpha-0.5 model has other channels: the reader must follow it, not the paper.
+    half = keras.applications.MobileNetV2(input_shape=(224, 224, 3), alpha=0.5, include_top=False, weights=None)
+    channels = [row[3] for row in blocks.read_table2(half)]
+    assert channels == [16, 8, 16, 16, 32, 48, 80, 160, 1280]
+
+
+def test_the_counts_behind_nineteen(base_224):
+    counts = blocks.count_layers(base_224)
+    assert counts["bottleneck blocks"] == 17
+    assert sum(row[4] for row in blocks.PAPER_TABLE2 if row[1] == "bottleneck") == 17
+    assert counts["blocks with a residual add"] == sum(layer.name.endswith("_add") for layer in base_224.layers) == 10
+    assert counts["outside"] == ["Conv1", "Conv_1"]
+    assert counts["bottleneck blocks"] + counts["convolutions outside the blocks"] == blocks.PAPER_BOTTLENECK_COUNT
+    assert counts["convolution layers in all"] == 1 + 2 + 16 * 3 + 1  # stem, block 0, blocks 1-16, last conv
+
+
+def test_relu6_never_follows_a_projection(base_224):
+    follows = blocks.what_relu6_follows(base_224)
+    assert follows == {"bn_Conv1": 1, "expand_BN": 16, "depthwise_BN": 17, "Conv_1_bn": 1}
+
+
+def test_memory_per_block(base_224):
+    rows = blocks.block_memory(base_224)
+    assert len(rows) == 17
+    assert rows[0]["input"] == 112 * 112 * 32 and rows[0]["output"] == 112 * 112 * 16
+    assert rows[1]["expanded"] == 112 * 112 * 96 and rows[1]["depthwise"] == 56 * 56 * 96
+    # block 2 (residual): x must live through the depthwise step: x + expanded + depthwise.
+    assert rows[2]["layer_by_layer"] == 56 * 56 * (24 + 144 + 144)
+    assert rows[2]["streamed"] == 56 * 56 * (24 + 24 + 2)
+    assert all(r["streamed"] < r["layer_by_layer"] for r in rows)
+    # block 1 (no residual) peaks in its depthwise step: the whole expanded tensor and the conv's output.
+    assert max(r["layer_by_layer"] for r in rows) == rows[1]["layer_by_layer"] == 112 * 112 * 96 + 56 * 56 * 96
+    # The largest tensor passed between blocks, in the paper's 16-bit floats: its Table 3's "400K".
+    assert max(r["output"] for r in rows) * blocks.PAPER_BYTES_PER_ACTIVATION == 401_408
+
+
+def test_narrow_wide_narrow_against_wide_narrow_wide():
+    inputs = keras.Input((56, 56, 24))
+    ours = keras.Model(inputs, blocks.inverted_residual_block(inputs, 2, 6, 24, 1))
+    wide = keras.Input((56, 56, 144))
+    resnet = keras.Model(wide, blocks.classic_bottleneck(wide, 24))
+    assert [shape[-1] for _, shape, _ in blocks.tensor_sizes(ours)] == [24, 144, 144, 24, 24]
+    assert [shape[-1] for _, shape, _ in blocks.tensor_sizes(resnet)] == [144, 24, 24, 144, 144]
+
+
+@pytest.mark.parametrize("case", week2.SHAPE_CASES)
+def test_shapes_through_block(case):
+    height, width, channels, t, c, s = case
+    after = (-(-height // s), -(-width // s))  # a stride-s conv rounds up
+    assert blocks.shapes_through_block(*case) == [(height, width, t * channels), (*after, t * channels), (*after, c)]
+
+
+def test_residual_rule():
+    assert blocks.has_residual(1, 24, 24)
+    assert not blocks.has_residual(2, 24, 24) and not blocks.has_residual(1, 24, 32)
+
+
+def test_figures(base_224):
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    fig = blocks.memory_figure(blocks.block_memory(base_224))
+    assert len(fig.axes[0].patches) == 2 * 17
+    inputs = keras.Input((56, 56, 24))
+    wide = keras.Input((56, 56, 144))
+    fig2 = blocks.widths_figure(keras.Model(inputs, blocks.inverted_residual_block(inputs, 2, 6, 24, 1)),
+                                keras.Model(wide, blocks.classic_bottleneck(wide, 24)))
+    assert [len(ax.patches) for ax in fig2.axes] == [5, 5]
+    plt.close("all")
+
+
+# --- the exercise checks -----------------------------------------------------------------
+
+def right_shapes(height, width, channels, t, c, s):
+    after = (-(-height // s), -(-width // s))
+    return [(height, width, t * channels), (*after, t * channels), (*after, c)]
+
+
+def test_check_shapes_through_block(capsys):
+    assert week2.check_shapes_through_block(right_shapes) is True
+
+    def floor_division(height, width, channels, t, c, s):
+        return [(height, width, t * channels), (height // s, width // s, t * channels), (height // s, width // s, c)]
+
+    assert week2.check_shapes_through_block(floor_division) is False
+    assert "rounding up" in capsys.readouterr().out
+
+    def stub(*args):
+        raise NotImplementedError()
+
+    assert week2.check_shapes_through_block(stub) is False
+    assert "not written yet" in capsys.readouterr().out
+    assert week2.check_shapes_through_block(lambda *args: 42) is False
+    assert "list of three" in capsys.readouterr().out
+
+
+def test_check_has_residual(capsys):
+    assert week2.check_has_residual(lambda s, cin, cout: s == 1 and cin == cout) is True
+    assert "10 of them" in capsys.readouterr().out
+    assert week2.check_has_residual(lambda s, cin, cout: s == 1) is False
+    assert "different shapes" in capsys.readouterr().out
+
+    def stub(*args):
+        raise NotImplementedError()
+
+    assert week2.check_has_residual(stub) is False
+    assert "not written yet" in capsys.readouterr().out

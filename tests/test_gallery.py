@@ -1,0 +1,112 @@
+"""The pictures of the data and of a training run: Figures with the right panels."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from lessons import data, evaluation, gallery, paths  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return data.scan(paths.SAMPLE_DATA, progress=False)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def images_in(fig):
+    return sum(len(ax.images) for ax in fig.axes)
+
+
+def test_class_counts_stack_the_parts(sample):
+    split = data.split(sample, seed=0)
+    counts = {part: sample.class_counts(getattr(split, part)) for part in ("train", "val", "test")}
+    fig = gallery.class_counts_figure(counts)
+    assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 1
+    bars = fig.axes[0].patches
+    assert len(bars) == 3 * len(sample.class_names)
+    tops = {}
+    for bar in bars:
+        tops[round(bar.get_x(), 3)] = max(tops.get(round(bar.get_x(), 3), 0), bar.get_y() + bar.get_height())
+    assert sorted(tops.values()) == sorted(sample.class_counts().values())
+
+
+def test_the_photo_grid_has_a_row_per_class(sample):
+    fig = gallery.photo_grid_figure(sample, per_class=3, image_size=32)
+    assert len(fig.axes) == 3 * len(sample.class_names)
+    assert images_in(fig) == 3 * len(sample.class_names)
+    assert [ax.get_ylabel() for ax in fig.axes[::3]] == list(sample.class_names)
+    assert fig.axes[0].images[0].get_array().shape == (32, 32, 3)
+
+
+def test_the_augmentation_preview_shows_the_original_and_its_copies(sample):
+    photo = data.load_images(sample.paths([0]), 64, progress=False)[0]
+    fig = gallery.augmentation_figure(photo, data.augmentation(seed=0), copies=5)
+    shown = [ax.images[0].get_array() for ax in fig.axes if ax.images]
+    assert len(shown) == 6
+    np.testing.assert_array_equal(shown[0], photo)
+    assert any(not np.array_equal(copy, photo) for copy in shown[1:]), "augmentation changed something"
+
+
+def history(phase1, phase2):
+    return [{"epoch": e + 1, "phase": 1 if e < phase1 else 2, "loss": 1 / (e + 1), "accuracy": 0.5 + e / 40,
+             "val_loss": 1.2 / (e + 1), "val_accuracy": 0.45 + e / 40} for e in range(phase1 + phase2)]
+
+
+def test_the_learning_curve_marks_the_phase_boundary():
+    fig = gallery.learning_curve_figure(history(4, 3))
+    assert len(fig.axes) == 2
+    for ax in fig.axes:
+        assert len(ax.lines) == 3  # training, validation, the boundary
+        boundary = ax.lines[2].get_xdata()
+        assert list(boundary) == [4.5, 4.5]
+        assert list(ax.lines[0].get_xdata()) == list(range(1, 8))
+    assert gallery.phase_boundary(history(4, 3)) == 4
+
+
+def test_a_run_without_phase_2_has_no_boundary():
+    assert gallery.phase_boundary(history(5, 0)) is None
+    fig = gallery.learning_curve_figure(history(5, 0))
+    assert all(len(ax.lines) == 2 for ax in fig.axes)
+
+
+def report(sample, wrong):
+    """A Report on the sample photos with ``wrong`` of them mislabelled, confidently."""
+    n, classes = len(sample), len(sample.class_names)
+    probabilities = np.full((n, classes), 0.01)
+    predicted = sample.labels.copy()
+    predicted[:wrong] = (predicted[:wrong] + 1) % classes
+    probabilities[np.arange(n), predicted] = np.linspace(0.9, 0.5, n)
+    return evaluation.report(sample.labels, probabilities, sample.class_names, sample.paths())
+
+
+def test_per_class_accuracy_has_a_bar_per_class_and_model(sample):
+    reports = {"perfect": report(sample, 0), "ten wrong": report(sample, 10)}
+    fig = gallery.per_class_figure(reports)
+    assert len(fig.axes) == 1
+    widths = [bar.get_width() for bar in fig.axes[0].patches]
+    assert len(widths) == 2 * len(sample.class_names)
+    assert widths[:len(sample.class_names)] == [1.0] * len(sample.class_names)
+    # The first ten sample photos are all batteries: that class drops to 0.
+    assert widths[len(sample.class_names)] == 0.0 and sum(widths[len(sample.class_names):]) == len(sample.class_names) - 1
+
+
+def test_the_mistakes_gallery_shows_the_most_confident_mistakes(sample):
+    rep = report(sample, 7)
+    fig = gallery.misclassified_figure(rep, limit=5, columns=3)
+    assert images_in(fig) == 5 and len(fig.axes) == 6
+    titled = [ax.get_title() for ax in fig.axes if ax.images]
+    first = rep.misclassified[0]
+    assert titled[0] == f"{first['true']} → {first['predicted']}\n{first['confidence']:.0%} sure"
+    assert "7 of 100" in fig._suptitle.get_text()
+
+
+def test_no_mistakes_is_said_not_drawn(sample):
+    fig = gallery.misclassified_figure(report(sample, 0))
+    assert images_in(fig) == 0 and "no mistakes" in fig.axes[0].texts[0].get_text()

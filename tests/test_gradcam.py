@@ -1,0 +1,45 @@
+"""Grad-CAM: the maths, and that it points at the object."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from lessons import gradcam, images, model as mv2
+from lessons.inference import Classifier
+from lessons.paths import SAMPLE_DATA
+
+
+@pytest.fixture(scope="module")
+def reference_model(reference):
+    return Classifier.load(reference, runtime="keras")
+
+
+def test_with_a_linear_head_grad_cam_is_the_class_activation_map(small_checkpoint):
+    clf = Classifier.load(small_checkpoint, runtime="keras")
+    model = clf.runtime.model
+    pixels = clf.pixels(sorted(SAMPLE_DATA.glob("metal/*.jpg"))[0])
+    cam, index = gradcam.heatmap(model, pixels)
+    features = mv2.features_model(model)  # pooled; the map itself is the base's output
+    fmap = mv2.backbone(model)(model.get_layer("preprocess")(pixels[None].astype("float32"))).numpy()[0]
+    kernel = model.get_layer(mv2.OUTPUT_NAME).kernel.numpy()
+    expected = np.maximum(fmap @ kernel[:, index], 0)
+    np.testing.assert_allclose(cam, expected / expected.max(), atol=1e-4)
+    assert index == int(np.argmax(model.predict(pixels[None], verbose=0)))
+    assert features.output.shape[-1] == kernel.shape[0]
+
+
+def test_it_points_at_the_object(reference_model):
+    """A photo shrunk into one corner of an empty grey canvas: the map must light up there."""
+    photo = images.open_image(sorted(SAMPLE_DATA.glob("shoes/*.jpg"))[0]).resize((112, 112))
+    canvas = Image.new("RGB", (224, 224), (images.LETTERBOX_FILL,) * 3)
+    canvas.paste(photo, (112, 112))  # bottom-right quadrant
+    cam, _ = gradcam.heatmap(reference_model.runtime.model, np.asarray(canvas))
+    half = cam.shape[0] // 2
+    assert cam[half:, half:].sum() > 0.5 * cam.sum()
+
+
+def test_the_overlay_keeps_the_photo_size(reference_model):
+    pixels = reference_model.pixels(sorted(SAMPLE_DATA.glob("glass/*.jpg"))[0])
+    cam, _ = gradcam.heatmap(reference_model.runtime.model, pixels)
+    picture = gradcam.overlay(pixels, cam)
+    assert picture.size == (224, 224) and picture.mode == "RGB"
+    assert 0 <= cam.min() and cam.max() == pytest.approx(1.0)

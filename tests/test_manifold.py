@@ -1,0 +1,96 @@
+"""The ReLU spiral: what an activation in n dimensions lets a linear map recover."""
+import numpy as np
+import pytest
+
+from lessons import manifold
+from lessons.exercises import week2
+
+
+def roundtrip(n, activation, seed=0, radius=manifold.RADIUS):
+    x = manifold.spiral(radius=radius)
+    T = manifold.random_lift(n, seed)
+    activated = manifold.lift(x, T, activation)
+    return x, T, activated, manifold.recover(activated, T, activation)
+
+
+@pytest.mark.parametrize("n", [2, 3, 7, 30])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_linear_recovers_exactly_for_any_n(n, seed):
+    x, T, activated, recovered = roundtrip(n, "linear", seed)
+    assert manifold.reconstruction_error(x, recovered) < 1e-12
+    assert manifold.reconstruction_error(x, manifold.paper_recovery(activated, T)) < 1e-12
+
+
+def test_relu_error_falls_as_n_grows():
+    errors = manifold.error_curve([2, 3, 5, 10, 30], "relu", trials=10)
+    assert errors[0] > 0.3  # n = 2: a large part of the spiral is gone
+    assert all(a > b for a, b in zip(errors[:4], errors[1:4]))
+    assert errors[-1] < 1e-9  # n = 30: everything comes back
+
+
+def test_relu6_clips_more_than_relu_at_the_chosen_scale_and_equals_it_when_small():
+    dims = [2, 3, 5, 8, 12]
+    assert sum(manifold.error_curve(dims, "relu6", trials=5)) > sum(manifold.error_curve(dims, "relu", trials=5)) + 0.3
+    assert manifold.clipped_above(manifold.RADIUS) > 0.05
+    assert manifold.clipped_above(0.5) < 1e-12
+    small = 0.5  # t·x never reaches 6: ReLU6 is ReLU
+    assert (manifold.error_curve(dims, "relu6", trials=5, radius=small)
+            == manifold.error_curve(dims, "relu", trials=5, radius=small))
+
+
+def test_lost_points_are_the_unrecoverable_ones():
+    x, T, activated, recovered = roundtrip(2, "relu")
+    lost = np.sum(manifold.surviving(activated, "relu"), axis=1) < 2
+    assert 0 < manifold.lost_fraction(activated, "relu") == lost.mean()
+    assert np.allclose(recovered[~lost], x[~lost])  # two unclipped coordinates: exact
+    assert not np.allclose(recovered[lost], x[lost])
+    x, T, activated, recovered = roundtrip(30, "relu")
+    assert manifold.lost_fraction(activated, "relu") == 0 and np.allclose(recovered, x)
+
+
+def test_one_surviving_coordinate_lands_on_its_line():
+    T = np.array([[1.0, 0.0], [0.0, 1.0]])
+    point = np.array([[3.0, -2.0]])  # y is clipped by ReLU; x survives
+    assert np.allclose(manifold.recover(manifold.lift(point, T, "relu"), T, "relu"), [[3.0, 0.0]])
+    assert np.allclose(manifold.recover(manifold.lift(-np.abs(point), T, "relu"), T, "relu"), [[0.0, 0.0]])
+
+
+def test_paper_recovery_halves_a_wide_relu():
+    x, T, activated, _ = roundtrip(2000, "relu")
+    # ReLU(z) = z/2 + |z|/2 and the |z| part averages out over many random directions.
+    assert manifold.reconstruction_error(x / 2, manifold.paper_recovery(activated, T)) < 0.1
+
+
+def test_deterministic_with_a_seed():
+    assert np.array_equal(manifold.random_lift(5, seed=3), manifold.random_lift(5, seed=3))
+    assert not np.array_equal(manifold.random_lift(5, seed=3), manifold.random_lift(5, seed=4))
+    assert manifold.error_curve([3, 4], "relu", 4, seed=7) == manifold.error_curve([3, 4], "relu", 4, seed=7)
+    assert manifold.error_curve([3, 4], "relu", 4, seed=7) != manifold.error_curve([3, 4], "relu", 4, seed=8)
+    # The T for a given n does not depend on which other n are in the list.
+    assert manifold.error_curve([4], "relu", 4) == manifold.error_curve([2, 4], "relu", 4)[1:]
+
+
+def test_reconstruction_error():
+    x = manifold.spiral()
+    assert manifold.reconstruction_error(x, x) == 0
+    assert manifold.reconstruction_error(x, np.zeros_like(x)) == pytest.approx(1)
+    assert manifold.reconstruction_error(x, x / 2) == pytest.approx(0.5)
+    assert manifold.reconstruction_error(10 * x, 5 * x) == pytest.approx(0.5)  # relative: no units
+
+
+def test_check_reconstruction_error(capsys):
+    assert week2.check_reconstruction_error(manifold.reconstruction_error) is True
+
+    def not_relative(original, recovered):
+        return float(np.sqrt(np.mean(np.sum((original - recovered) ** 2, axis=1))))
+
+    assert week2.check_reconstruction_error(not_relative) is False
+    assert "should be" in capsys.readouterr().out
+
+    def stub(original, recovered):
+        raise NotImplementedError()
+
+    assert week2.check_reconstruction_error(stub) is False
+    assert "not written yet" in capsys.readouterr().out
+    assert week2.check_reconstruction_error(lambda a, b: "zero") is False
+    assert "one number" in capsys.readouterr().out

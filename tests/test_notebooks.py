@@ -1,0 +1,108 @@
+"""The weekly notebooks: paired, executed, built to the course's pattern; the student edition."""
+import json
+import subprocess
+import sys
+
+import jupytext
+import nbformat
+import pytest
+
+from lessons import paths, student_edition
+
+SOURCES = sorted((paths.REPO / "weeks").glob("week*.py"))
+NOTEBOOKS = sorted((paths.REPO / "weeks").glob("week*.ipynb"))
+
+
+def cells(notebook):
+    return [(c.cell_type, c.source.strip()) for c in notebook.cells]
+
+
+def test_every_week_is_a_pair():
+    assert SOURCES, "no weekly notebooks in weeks/"
+    assert [p.with_suffix(".ipynb") for p in SOURCES] == NOTEBOOKS
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_the_ipynb_matches_its_py_source(source):
+    paired = jupytext.read(source.with_suffix(".ipynb"))
+    assert cells(jupytext.read(source)) == cells(paired), (
+        f"{source.name} and its .ipynb have drifted apart: run `make notebooks` (or jupytext --sync, then execute)")
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_the_ipynb_is_committed_executed_in_fast_mode(source):
+    notebook = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    unexecuted = [i for i, c in enumerate(code) if c.execution_count is None]
+    assert not unexecuted, f"code cells {unexecuted} of {source.stem}.ipynb were never run: run `make notebooks`"
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), "executed out of order"
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert not errors, f"{source.stem}.ipynb was committed with an error: {errors[0].ename}"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_a_week_follows_the_course_pattern(source):
+    notebook = jupytext.read(source)
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# Week")
+    intro = first.source.lower()
+    assert "goal" in intro and ("minute" in intro or "hour" in intro), "learning goals and a time estimate"
+    parameters = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(parameters) == 1 and "WORKBOOK_MODE" in parameters[0].source
+    text = source.read_text()
+    assert text.count(student_edition.BEGIN) >= 2, "at least two exercises a week"
+    assert text.count(student_edition.BEGIN) == text.count(student_edition.END)
+    assert "check_" in text and "# NBVAL_CHECK_OUTPUT" in text
+    assert "self-check" in notebook.cells[-1].source.lower(), "the week ends with a self-check list"
+
+
+def test_strip_solutions_keeps_the_function_and_its_indentation():
+    source = "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n\ncheck(f)"
+    assert student_edition.strip_solutions(source) == (
+        "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n\ncheck(f)")
+
+
+@pytest.mark.parametrize("broken", [
+    "### BEGIN SOLUTION\nx = 1",
+    "x = 1\n### END SOLUTION",
+    "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION",
+])
+def test_unbalanced_solution_markers_are_refused(broken):
+    with pytest.raises(ValueError, match="SOLUTION"):
+        student_edition.strip_solutions(broken, "week9.py cell 3")
+
+
+@pytest.fixture(scope="module")
+def student_notebooks(tmp_path_factory):
+    outdir = tmp_path_factory.mktemp("student")
+    result = subprocess.run([sys.executable, "-m", "lessons", "student-edition", outdir],
+                            capture_output=True, text=True, cwd=paths.REPO)
+    assert result.returncode == 0, result.stderr
+    return sorted(outdir.glob("*.ipynb"))
+
+
+def test_the_student_edition_has_no_solutions_and_no_outputs(student_notebooks):
+    assert [p.stem for p in student_notebooks] == [p.stem for p in SOURCES]
+    for path in student_notebooks:
+        text = path.read_text()
+        assert student_edition.BEGIN not in text and "NotImplementedError" in text
+        notebook = nbformat.read(path, as_version=4)
+        assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
+        assert "jupytext" not in notebook.metadata
+
+
+@pytest.mark.slow
+def test_the_student_edition_runs_and_its_checks_explain_the_stubs(student_notebooks):
+    """A student who runs an untouched notebook gets a message per exercise, not a crash."""
+    from nbclient import NotebookClient
+
+    for path in student_notebooks:
+        notebook = nbformat.read(path, as_version=4)
+        NotebookClient(notebook, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(paths.REPO / "weeks")}}).execute()
+        checks = [c for c in notebook.cells if c.cell_type == "code" and "NotImplementedError" in c.source]
+        outputs = ["".join(o.get("text", "") for o in c.outputs) for c in notebook.cells
+                   if c.cell_type == "code" and "check_" in c.source]
+        stubbed = [text for text in outputs if "not written yet" in text]
+        assert len(stubbed) >= len(checks) >= 2, (path.name, json.dumps(outputs)[:500])
+        assert all("✗" in text for text in stubbed)

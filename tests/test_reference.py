@@ -1,0 +1,57 @@
+"""The reference checkpoint: what README and meta.json say about it is what it does."""
+import re
+
+import numpy as np
+import pytest
+
+from lessons import checkpoint, data, paths
+from lessons.inference import Classifier
+
+README = (paths.REPO / "README.md").read_text()
+
+
+def test_readme_states_the_recorded_test_accuracy_and_command(reference):
+    _, meta = checkpoint.read(reference)
+    stated = re.search(r"test accuracy of \*\*([\d.]+) %\*\*", README)
+    assert stated, "README must state the reference checkpoint's test accuracy"
+    assert float(stated.group(1)) == round(meta["test"]["accuracy"] * 100, 1)
+    assert meta["command"] in README
+
+
+def test_it_is_small_enough_to_ship(reference):
+    total = sum(f.stat().st_size for f in reference.iterdir())
+    assert total <= 15e6
+    _, meta = checkpoint.read(reference)
+    assert meta["image_size"] == 224 and meta["alpha"] == 1.0
+    assert meta["weights"]["sha256"] == "6714965a05ee6d8568343664bb9cda7456c6eb1fa190a6f5eb39bf087068b100"
+
+
+def test_the_sample_photos_are_byte_copies_of_the_shared_set(shared_dir):
+    for path in paths.SAMPLE_DATA.glob("*/*.jpg"):
+        original = shared_dir / "data" / "waste" / path.parent.name / path.name
+        assert path.read_bytes() == original.read_bytes(), path
+
+
+@pytest.fixture(scope="module")
+def test_split(reference, shared_dir):
+    """The reference checkpoint's 661 held-out photos, from ../shared/data/waste-full."""
+    photos, labels = checkpoint.split_photos(reference, "test")
+    return data.load_images(photos, 224, progress=False), labels
+
+
+@pytest.mark.slow
+def test_its_recorded_test_accuracy_is_reproduced(reference, test_split):
+    pixels, labels = test_split
+    _, meta = checkpoint.read(reference)
+    keras_clf = Classifier.load(reference, runtime="keras")
+    accuracy = np.mean(keras_clf.predict_pixels(pixels).argmax(axis=1) == labels)
+    assert accuracy == pytest.approx(meta["test"]["accuracy"], abs=0.5 / len(labels))
+
+
+@pytest.mark.slow
+def test_int8_loses_at_most_one_point_on_the_test_split(reference, test_split):
+    pixels, labels = test_split
+    _, meta = checkpoint.read(reference)
+    int8 = np.mean(Classifier.load(reference, runtime="int8").predict_pixels(pixels).argmax(axis=1) == labels)
+    assert int8 >= meta["test"]["accuracy"] - 0.01
+    assert int8 == pytest.approx(meta["exports"]["int8"]["test_accuracy"], abs=0.5 / len(labels))
