@@ -26,5 +26,5 @@ test: setup
 # paired .ipynb (with outputs) that GitHub, Colab and nbval read.
 notebooks: setup
 	for source in weeks/week*.py; do \
-	  WORKBOOK_MODE=fast $(VENV)/bin/jupytext --to ipynb --set-kernel python3 --execute "$$source" || exit 1; \
+	  WORKBOOK_MODE=fast $(VENV)/bin/jupytext --to ipynb --update --set-kernel python3 --execute "$$source" || exit 1; \
 	done

@@ -11,14 +11,12 @@ format (TFLite INT8 when exported).
 import argparse
 import functools
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import gradio as gr
 
-from lessons import checkpoint, gradcam, images, paths
+from lessons import checkpoint, gradcam, images, latency, paths
 from lessons.inference import Classifier
 
 CHECKPOINT_ENV = "WORKBOOK_CHECKPOINT"
@@ -63,13 +61,7 @@ def warm_up(fast, explainer, calls=20):
     """Trace the graphs once, then time the served path: the model card's latency."""
     photo = fast.pixels(sorted(paths.SAMPLE_DATA.glob("*/*.jpg"))[0])
     gradcam.heatmap(explainer.runtime.model, photo)
-    fast.predict_pixels(photo[None])
-    times = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        fast.predict_pixels(photo[None])
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return latency.measure({"served": fast}, photo, calls=calls, warmup=1)["served"].median
 
 
 def available_checkpoints(extra=None):

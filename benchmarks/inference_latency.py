@@ -2,21 +2,20 @@
 
     python benchmarks/inference_latency.py [--checkpoint DIR] [--repeats 50]
 
-Runs the four side by side on the same photos, one call each in turn, so that a busy
-machine slows all alike, and prints median latencies, speed-ups over ``model.predict``
+Runs the four side by side on the same photos, one call each in turn
+(:func:`lessons.latency.measure`), so that a busy machine slows all alike, and prints
+median and p90 latencies, speed-ups over ``model.predict``
 and the accuracy of each on the checkpoint's test photos (when the photo folder it was
 trained on is here; on data/sample, its held-out photos, otherwise).
 """
 import argparse
 import shutil
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
-from lessons import checkpoint, data, export, paths
+from lessons import checkpoint, data, export, latency, paths
 from lessons.inference import Classifier
 
 
@@ -40,18 +39,17 @@ def main():
         }
         photos, labels = _test_photos(directory)
         pixels = data.load_images(photos, keras_clf.image_size)
-        latencies = _interleaved(runtimes, pixels, args.repeats)
+        results = latency.measure(runtimes, pixels, calls=args.repeats, warmup=2)
         accuracy = {name: float(np.mean(_predict(run, pixels) == labels)) for name, run in runtimes.items()}
 
-    base = statistics.median(latencies["model.predict"])
     print(f"{args.checkpoint.name} at {keras_clf.image_size}px, one photo a call, {args.repeats} calls each")
-    print(f"{'runtime':<15}{'p50 ms':>8}{'p90 ms':>8}{'vs predict':>12}{'accuracy':>10}  ({len(labels)} test photos)")
-    for name, times in latencies.items():
-        p50, p90 = statistics.median(times), np.percentile(times, 90)
-        print(f"{name:<15}{p50 * 1e3:>8.1f}{p90 * 1e3:>8.1f}{base / p50:>11.1f}x{accuracy[name]:>10.1%}")
+    print(latency.format_table(results, baseline="model.predict"))
+    print("accuracy on", len(labels), "test photos (one view, no mirror image):",
+          ", ".join(f"{name} {value:.1%}" for name, value in accuracy.items()))
+    speed_up = results["model.predict"].median / results["tflite int8"].median
     lost = (accuracy["compiled call"] - accuracy["tflite int8"]) * 100
-    print(f"INT8: {base / statistics.median(latencies['tflite int8']):.0f}x faster than model.predict "
-          f"(target >= 20x), {lost:+.1f} points of accuracy lost (target <= 1)")
+    print(f"INT8: {speed_up:.0f}x faster than model.predict (target >= 20x), {lost:.1f} points of accuracy lost "
+          "(target <= 1)")
 
 
 def _test_photos(directory):
@@ -62,19 +60,6 @@ def _test_photos(directory):
         sample = data.scan(paths.SAMPLE_DATA)
         print("(the training photos are not here: measuring accuracy on data/sample)")
         return sample.paths(), np.array([labels.index(sample.class_names[i]) for i in sample.labels])
-
-
-def _interleaved(runtimes, pixels, repeats):
-    for run in runtimes.values():  # warm up: tracing, XNNPACK set-up
-        run(pixels[:1])
-    times = {name: [] for name in runtimes}
-    for i in range(repeats):
-        photo = pixels[i % len(pixels)][None]
-        for name, run in runtimes.items():
-            started = time.perf_counter()
-            run(photo)
-            times[name].append(time.perf_counter() - started)
-    return times
 
 
 def _predict(run, pixels, batch=32):

@@ -48,7 +48,6 @@ def inverted_residual_block(x, k, t, c, s):
 
     t: expansion factor, c: output channels, s: stride of the depthwise conv.
     """
-    import keras
     from keras import layers
 
     name = prefix(k)
@@ -179,11 +178,8 @@ def load_real_model(image_size=224):
     ImageNet weights from ../shared when the folder is there; otherwise random weights,
     never a download (the comparisons hold for any weights).
     """
-    local = paths.shared_path(paths.SHARED_WEIGHTS_FILE)
-    base = model.build_backbone(image_size, weights=str(local) if local else "none")
-    if local:
-        return base, f"ImageNet weights (shared/{paths.SHARED_WEIGHTS_FILE})"
-    return base, "RANDOM weights: this clone has no ../shared folder with the ImageNet weights file"
+    weights, sentence = model.offline_weights()
+    return model.build_backbone(image_size, weights=weights), sentence
 
 
 def shapes_through_block(height, width, channels, t, c, s):

@@ -78,8 +78,8 @@ def _result(path, predicted, reference, labels):
 
 
 def format_results(results):
-    lines = [f"{'format':<7}{'file':<20}{'size':>9}{'test accuracy':>15}{'agrees with keras':>19}"]
+    lines = [f"{'format':<9}{'file':<22}{'size':>9}{'test accuracy':>15}{'agrees with keras':>19}"]
     for kind, r in results.items():
-        lines.append(f"{kind:<7}{r['file']:<20}{r['bytes'] / 1e6:>7.1f}MB{r['test_accuracy']:>15.1%}"
+        lines.append(f"{kind:<9}{r['file']:<22}{r['bytes'] / 1e6:>7.1f}MB{r['test_accuracy']:>15.1%}"
                      f"{r['agreement_with_keras']:>19.1%}")
     return "\n".join(lines)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lessons import data, model as mv2, training
+from lessons import data, model as mv2
 
 
 @dataclass
@@ -49,9 +49,12 @@ def time_phase1(model, pixels, labels, batch_size=32, repeats=1):
     clf.set_weights(model.get_weights())
     mv2.set_trainable_from(clf, None)
     num_classes = clf.output.shape[-1]
-    training.extract_features(clf, pixels[:2], verbose=0)  # trace the feature model outside the timing
+    extractor = mv2.features_model(clf)
+    # Trace outside the timing, with two batch sizes so that the traced graph takes any batch.
+    for n in (1, 2):
+        extractor.predict(pixels[:n], verbose=0)
     started = time.perf_counter()
-    features = training.extract_features(clf, pixels, verbose=0)
+    features = extractor.predict(pixels, batch_size=64, verbose=0)  # what training.extract_features does
     feature_pass = time.perf_counter() - started
 
     def epoch_timer(trainee, inputs):
@@ -85,9 +88,10 @@ class AugmentationShift:
 def augmentation_shift(model, pixels, augment):
     """How far random augmentation moves each photo's features (what a cache would miss)."""
     features = mv2.features_model(model)
-    embed = lambda x: features.predict(np.asarray(x), batch_size=64, verbose=0)  # noqa: E731
+    pixels = np.asarray(pixels, dtype=np.float32)  # one dtype for all three passes: one traced graph
+    embed = lambda x: features.predict(np.asarray(x, dtype=np.float32), batch_size=64, verbose=0)  # noqa: E731
     plain = embed(pixels)
-    first, second = (embed(augment(pixels.astype("float32"), training=True)) for _ in range(2))
+    first, second = (embed(augment(pixels, training=True)) for _ in range(2))
     norms = np.linalg.norm(plain, axis=1)
     between = np.linalg.norm(plain[:, None] - plain[None], axis=2)
     np.fill_diagonal(between, np.inf)

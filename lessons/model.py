@@ -3,12 +3,15 @@
 The classifier takes RGB pixels in 0..255 and scales them itself, so a saved model can
 never be fed differently from how it was trained::
 
-    pixels -> Rescaling to [-1, 1] -> MobileNetV2 base (training=False) -> average pool
-           -> dropout -> Dense(classes, softmax)
+    pixels -> Rescaling to [-1, 1] -> MobileNetV2 base -> average pool -> dropout
+           -> Dense(classes, softmax)
 
-The base is called with ``training=False``: its BatchNormalization layers keep using the
-ImageNet statistics even when blocks are unfrozen for fine-tuning (a few thousand photos
-would otherwise overwrite them and wreck the features the head learned on).
+The base's BatchNormalization layers stay frozen even when blocks are unfrozen for
+fine-tuning: a few thousand photos in small batches would otherwise overwrite the ImageNet
+statistics and wreck the features the head learned on. In Keras 3 a frozen BatchNorm layer
+also runs in inference mode; that, not the ``training=False`` in the graph, is what
+protects it, because ``fit`` passes ``training=True`` to every layer of a functional model
+and that overrides the flag recorded in the graph (measured in week 4).
 """
 import os
 from pathlib import Path
@@ -36,6 +39,17 @@ def default_weights():
         return os.environ[WEIGHTS_ENV]
     local = paths.shared_path(paths.SHARED_WEIGHTS_FILE)
     return str(local) if local else "imagenet"
+
+
+def offline_weights():
+    """(weights, a sentence saying which): the ImageNet file beside the project when it is
+    there, else random weights. For runs that must never download (tests, CI, the notebooks'
+    demonstrations); the sentence makes sure random weights are never taken for trained ones.
+    """
+    local = paths.shared_path(paths.SHARED_WEIGHTS_FILE)
+    if local:
+        return str(local), f"ImageNet weights (shared/{paths.SHARED_WEIGHTS_FILE})"
+    return "none", "RANDOM weights (no ImageNet weights file in ../shared beside the project)"
 
 
 def resolve_weights(weights=None):
@@ -95,7 +109,7 @@ def build_classifier(num_classes, image_size=224, alpha=1.0, weights=None, dropo
     x = keras.layers.Rescaling(1 / 127.5, offset=-1, name="preprocess")(inputs)
     base = build_backbone(image_size, alpha, weights)
     base.trainable = False
-    x = base(x, training=False)
+    x = base(x, training=False)  # the Keras guide's convention; see the module docstring
     x = keras.layers.GlobalAveragePooling2D(name=FEATURES_NAME)(x)
     for layer in head_layers(num_classes, dropout, hidden_units):
         x = layer(x)
@@ -215,7 +229,9 @@ def block_table(model):
     for index, layer in enumerate(base.layers):
         row = rows[block_of(layer.name)]
         row["layers"] += 1
-        row["first_layer"] = row["first_layer"] or f"{index} {layer.name}"
+        # The input layer's automatic name changes with every model built: show it as "input".
+        name = "input" if index == 0 else layer.name
+        row["first_layer"] = row["first_layer"] or f"{index} {name}"
         row["trainable"] += _count(layer.trainable_weights)
         row["frozen"] += _count(layer.non_trainable_weights)
     head = [layer for layer in model.layers if layer is not base and layer.weights]

@@ -12,6 +12,15 @@ SAMPLE_DATA = REPO / "data" / "sample"
 CHECKPOINTS = REPO / "checkpoints"
 REFERENCE_CHECKPOINT = CHECKPOINTS / "waste-mobilenetv2"
 
+
+def student_checkpoint(fast=False):
+    """Where week 4 saves the student's own checkpoint, and week 5 and the app find it.
+
+    Fast-mode runs (CI, `make test`) get a folder of their own, so that running the tests
+    never overwrites a student's full training run.
+    """
+    return CHECKPOINTS / ("my-waste-mobilenetv2-fast" if fast else "my-waste-mobilenetv2")
+
 # The ImageNet MobileNetV2 (alpha 1.0, no top) weights file that shared/ provides.
 SHARED_WEIGHTS_FILE = "weights/mobilenet_v2_1.0_224_no_top_imagenet_jcm.weights.h5"
 

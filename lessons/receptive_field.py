@@ -461,17 +461,3 @@ def effective_sizes(model, photos, layers):
         centre = field.rows.centre(unit[0]), field.cols.centre(unit[1])
         sizes.append((layer, field.size, mass_square(heatmap, centre)))
     return sizes
-
-
-def weights_for_effective_field():
-    """(weights for :func:`lessons.model.build_backbone`, a label saying which they are).
-
-    The ImageNet file in ../shared when it is there, else random weights: never a download,
-    and never silently (the label says so).
-    """
-    from lessons import paths
-
-    local = paths.shared_path(paths.SHARED_WEIGHTS_FILE)
-    if local:
-        return str(local), "ImageNet weights (from ../shared)"
-    return "none", "RANDOM weights (no ImageNet weights file in ../shared)"

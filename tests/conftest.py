@@ -6,14 +6,14 @@ import sys
 import pytest
 
 from lessons import paths
+from lessons.model import offline_weights
 
 SMALL_SIZE = 96  # fast, and still the real MobileNetV2 graph (alpha 1.0)
 
 
 def weights_for_tests():
     """The ImageNet weights from ../shared when there, else random ('none'): never a download."""
-    local = paths.shared_path(paths.SHARED_WEIGHTS_FILE)
-    return str(local) if local else "none"
+    return offline_weights()[0]
 
 
 @pytest.fixture(scope="session")

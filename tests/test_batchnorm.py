@@ -56,7 +56,7 @@ def test_fit_moves_the_statistics_only_of_trainable_batchnorm(classifier, pixels
     before = moving_means(classifier)
     moved = batchnorm.fit_changes_moving_statistics(classifier, pixels[:4])
     assert moved == {"BatchNormalization frozen": False, "BatchNormalization trainable": True}
-    np.testing.assert_array_equal(moving_means(classifier), before), "the caller's model is untouched"
+    np.testing.assert_array_equal(moving_means(classifier), before)  # the caller's model is untouched
 
 
 def test_accuracy_by_batch_size_reports_each_setting(classifier, pixels):

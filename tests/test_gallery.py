@@ -94,7 +94,8 @@ def test_per_class_accuracy_has_a_bar_per_class_and_model(sample):
     assert len(widths) == 2 * len(sample.class_names)
     assert widths[:len(sample.class_names)] == [1.0] * len(sample.class_names)
     # The first ten sample photos are all batteries: that class drops to 0.
-    assert widths[len(sample.class_names)] == 0.0 and sum(widths[len(sample.class_names):]) == len(sample.class_names) - 1
+    n = len(sample.class_names)
+    assert widths[n] == 0.0 and sum(widths[n:]) == n - 1
 
 
 def test_the_mistakes_gallery_shows_the_most_confident_mistakes(sample):

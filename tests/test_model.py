@@ -102,6 +102,17 @@ def test_weights_setting_comes_from_the_environment(monkeypatch, tmp_path):
     assert mv2.default_weights() == "none" and mv2.resolve_weights() is None
 
 
+def test_offline_weights_say_when_they_are_random(monkeypatch, tmp_path):
+    monkeypatch.setenv("LESSONS_SHARED", str(tmp_path))
+    weights, sentence = mv2.offline_weights()
+    assert weights == "none" and "RANDOM" in sentence
+
+
+def test_offline_weights_are_the_imagenet_file_when_there(imagenet_weights):
+    weights, sentence = mv2.offline_weights()
+    assert weights == imagenet_weights and "ImageNet" in sentence
+
+
 def test_pretrained_weights_load_from_a_local_file(imagenet_weights):
     base = mv2.build_backbone(96, weights=imagenet_weights)
     random = mv2.build_backbone(96, weights="none")

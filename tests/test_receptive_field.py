@@ -270,17 +270,6 @@ def test_the_effective_field_is_a_normalised_map_inside_the_field():
     assert all(0 < effective <= 2 * 96 for _, _, effective in sizes)
 
 
-def test_the_weights_sentence_says_which_weights(monkeypatch, tmp_path):
-    monkeypatch.setenv("LESSONS_SHARED", str(tmp_path))
-    assert rf.weights_for_effective_field()[0] == "none"
-    assert "RANDOM" in rf.weights_for_effective_field()[1]
-
-
-def test_the_imagenet_weights_are_used_when_there(imagenet_weights):
-    weights, sentence = rf.weights_for_effective_field()
-    assert weights == imagenet_weights and "ImageNet" in sentence
-
-
 # ---- the exercises ------------------------------------------------------------------------
 
 def test_check_stack_field(capsys):

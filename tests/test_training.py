@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from lessons import checkpoint, data, model as mv2, training
+from lessons.inference import Classifier
 from lessons.paths import SAMPLE_DATA
 from tests.conftest import SMALL_SIZE, weights_for_tests
 
@@ -105,3 +106,14 @@ def test_a_checkpoint_records_what_made_it(small_checkpoint):
     history = checkpoint.read_json(small_checkpoint, checkpoint.HISTORY_FILE)
     assert {r["phase"] for r in history} == {1, 2}
     assert (small_checkpoint / checkpoint.MODEL_FILE).stat().st_size < 12e6  # no optimizer state inside
+
+
+def test_a_checkpoint_round_trip_predicts_exactly_as_the_model_in_memory(tmp_path, sample_arrays):
+    x, _ = sample_arrays
+    model = mv2.build_classifier(10, SMALL_SIZE, weights=weights_for_tests())
+    model.get_layer(mv2.OUTPUT_NAME).set_weights([w + 0.01 for w in model.get_layer(mv2.OUTPUT_NAME).get_weights()])
+    labels = [f"class {i}" for i in range(10)]
+    checkpoint.save(tmp_path / "ckpt", model, labels, {"image_size": SMALL_SIZE})
+    loaded = Classifier.load(tmp_path / "ckpt", runtime="keras")
+    assert loaded.labels == labels
+    np.testing.assert_allclose(loaded.predict_pixels(x["val"]), model.predict(x["val"], verbose=0), atol=1e-6)

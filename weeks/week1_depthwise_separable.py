@@ -51,7 +51,7 @@ import numpy as np
 from lessons import convcost
 from lessons.exercises.week1 import check_separable_params, check_standard_macs
 from lessons.notebook import show_source
-from widgets.conv_cost import conv_cost_figure, ratio_figure, show_conv_cost
+from widgets.conv_cost import ratio_figure, show_conv_cost
 
 # %% [markdown]
 # ## 1. Three convolutions and their parameters

@@ -172,7 +172,7 @@ print(rf.format_table(baseline_rows))
 # the weights.
 
 # %%
-WEIGHTS, WEIGHTS_SENTENCE = rf.weights_for_effective_field()
+WEIGHTS, WEIGHTS_SENTENCE = mv2.offline_weights()
 base = mv2.build_backbone(IMAGE_SIZE, weights=WEIGHTS)
 rows = rf.walk(base)
 print(f"MobileNetV2 built with {WEIGHTS_SENTENCE}.")

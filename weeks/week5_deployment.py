@@ -32,8 +32,8 @@
 # has to train a checkpoint first.
 
 # %% tags=["parameters"]
-# Fast mode is what CI runs (20 timed calls per runtime instead of 100; the app is queried once and closed; a
-# missing week-4 checkpoint is replaced by a quick one trained on data/sample at 96 px): never a smaller network.
+# Fast mode is what CI runs (20 timed calls per runtime instead of 100; the app is queried once and then closed;
+# if a checkpoint must be trained, no weights are downloaded): never a smaller network.
 import os
 MODE = os.environ.get("WORKBOOK_MODE", "full")
 FAST = MODE == "fast"
@@ -74,24 +74,25 @@ warnings.filterwarnings("ignore", message="Statistics for quantized inputs were 
 # ## 0. Your checkpoint
 #
 # Week 4 saved your fine-tuned model to `checkpoints/my-waste-mobilenetv2`. If it is not there (you skipped
-# week 4, or this notebook runs on its own), the next cell trains a small one with the same code and week 4's
-# fast settings — a few minutes on a laptop, and a weaker model than yours would be. It says which it did.
+# week 4, or this notebook runs on its own), the next cell trains a small one with the same code, on the sample
+# photos at a small image size — a few minutes on a laptop, and a weaker model than yours would be. It says which
+# it did.
 
 # %%
-CHECKPOINT = paths.CHECKPOINTS / "my-waste-mobilenetv2"
+CHECKPOINT = paths.student_checkpoint(FAST)
 if (CHECKPOINT / checkpoint.META_FILE).is_file():
-    print(f"Using your week-4 checkpoint {CHECKPOINT.relative_to(paths.REPO)}.")
+    print(f"Using the checkpoint in {CHECKPOINT.relative_to(paths.REPO)} (made by: "
+          f"{checkpoint.read(CHECKPOINT)[1].get('command') or 'an unrecorded command'}).")
 else:
-    local_weights = paths.shared_path(paths.SHARED_WEIGHTS_FILE)
     # CI never downloads: without the course's shared/ folder, fast mode starts from random weights.
-    weights = str(local_weights) if local_weights else ("none" if FAST else mv2.default_weights())
+    start_weights = mv2.offline_weights()[0] if FAST else mv2.default_weights()
     # The head's epochs run on cached features: 20 of them cost less than one epoch through the whole network.
     config = training.TrainConfig(data=paths.SAMPLE_DATA, image_size=96, phase1_epochs=20, phase2_epochs=1,
-                                  batch_size=16, weights=weights)
+                                  batch_size=16, weights=start_weights)
     print(f"No checkpoint in {CHECKPOINT.relative_to(paths.REPO)}: training a small one on data/sample at "
           f"{config.image_size} px ({config.phase1_epochs} epochs of the head, {config.phase2_epochs} of "
           f"fine-tuning), starting from "
-          f"{'random weights (expect a poor model)' if weights == 'none' else 'the ImageNet weights'}.")
+          f"{'random weights (expect a poor model)' if start_weights == 'none' else 'the ImageNet weights'}.")
     training.train(config, CHECKPOINT, command="weeks/week5_deployment (no week-4 checkpoint)", verbose=0)
 
 LABELS, META = checkpoint.read(CHECKPOINT)
@@ -314,7 +315,7 @@ plt.show()
 
 # %% [markdown]
 # Every weight moves to the nearest step of its filter's grid, so the error is at most half a step (dashed
-# lines): the saw-tooth is rounding. The largest weight of each filter lands exactly on ±127.
+# lines) wherever the weight lies; the largest weight of each filter lands exactly on ±127, with no error.
 #
 # ### Exercise 1 — quantise
 #

@@ -12,13 +12,12 @@ sub-model, so one photo's field takes a fraction of a second on a CPU.
 import functools
 
 import matplotlib.pyplot as plt
-import numpy as np
 from matplotlib.colors import PowerNorm
 from matplotlib.patches import Rectangle
 
 from lessons import images, paths
 from lessons import receptive_field as rf
-from lessons.model import block_of
+from lessons.model import block_of, offline_weights
 from widgets.controls import linked_figure
 
 IMAGE_SIZE = 224
@@ -30,7 +29,7 @@ def backbone():
     """(MobileNetV2 base at 224 px, a label saying which weights, its :func:`rf.walk` rows)."""
     from lessons.model import build_backbone
 
-    weights, description = rf.weights_for_effective_field()
+    weights, description = offline_weights()
     base = build_backbone(IMAGE_SIZE, weights=weights)
     return base, description, rf.walk(base)
 

@@ -24,3 +24,20 @@ def call(function, *args):
         return None, "is not written yet (it raises NotImplementedError)"
     except Exception as error:  # a student's bug: report it, don't crash the notebook
         return None, f"raised {type(error).__name__}: {error}"
+
+
+def same(answer, right):
+    """answer == right, and False for an answer that cannot be compared (a list, an array...)."""
+    try:
+        return bool(answer == right)
+    except (TypeError, ValueError):
+        return False
+
+
+def hint_for(hints, answer, default):
+    """The hint of the first known wrong answer that ``answer`` equals, else ``default``.
+
+    ``hints`` maps (or pairs) wrong answers to what their author probably did.
+    """
+    pairs = hints.items() if isinstance(hints, dict) else hints
+    return next((hint for value, hint in pairs if same(answer, value)), default)

@@ -1,23 +1,10 @@
 """Checks for week 1: the cost of a depthwise separable convolution."""
 from lessons import convcost
-from lessons.exercises import call, failed, passed
+from lessons.exercises import call, failed, hint_for, passed, same
 
 # (kernel size, input channels, output channels, output map size): the classic example
 # first, then real MobileNetV2 layers and shapes where a common slip shows.
 LAYERS = [(3, 64, 128, 56), (3, 32, 16, 112), (5, 96, 24, 28), (7, 3, 32, 112), (1, 320, 1280, 7)]
-
-
-def _is(answer, right):
-    """answer == right, and False for an answer that cannot be compared (a list, an array...)."""
-    try:
-        return bool(answer == right)
-    except (TypeError, ValueError):
-        return False
-
-
-def _hint(hints, answer, default):
-    """The hint for a known wrong answer, the default one for any other."""
-    return next((hint for value, hint in hints.items() if _is(answer, value)), default)
 
 
 def _shape(k, c_in, c_out):
@@ -32,7 +19,7 @@ def check_separable_params(separable_params):
         if error:
             return failed(f"separable_params {error}.")
         right = convcost.separable_params(k, c_in, c_out)
-        if _is(answer, right):
+        if same(answer, right):
             continue
         where = f"For a {_shape(k, c_in, c_out)} you return {answer!r}, not {right:,}"
         hints = {
@@ -43,7 +30,7 @@ def check_separable_params(separable_params):
             convcost.depthwise_params(k, c_out) + convcost.pointwise_params(c_in, c_out):
                 "the depthwise conv comes first: it has one filter per INPUT channel",
         }
-        return failed(f"{where}: {_hint(hints, answer, 'count the depthwise and the pointwise weights, then add')}.")
+        return failed(f"{where}: {hint_for(hints, answer, 'count the depthwise and the pointwise weights, then add')}.")
     k, c_in, c_out, _ = LAYERS[0]
     return passed(f"separable_params is right: e.g. {convcost.separable_params(k, c_in, c_out):,} weights "
                   f"for a {_shape(k, c_in, c_out)}, instead of {convcost.standard_params(k, c_in, c_out):,}.")
@@ -57,7 +44,7 @@ def check_standard_macs(standard_macs):
         if error:
             return failed(f"standard_macs {error}.")
         right = convcost.standard_macs(k, c_in, c_out, size)
-        if _is(answer, right):
+        if same(answer, right):
             continue
         where = f"For a {_shape(k, c_in, c_out)} on a {size}×{size} output map you return {answer!r}, not {right:,}"
         weights = convcost.standard_params(k, c_in, c_out)
@@ -69,7 +56,7 @@ def check_standard_macs(standard_macs):
             size * size * k * c_in * c_out: "a K×K filter has K·K weights, not K",
         }
         default = "count the multiply-adds of one output value, then the outputs"
-        return failed(f"{where}: {_hint(hints, answer, default)}.")
+        return failed(f"{where}: {hint_for(hints, answer, default)}.")
     k, c_in, c_out, size = LAYERS[0]
     return passed(f"standard_macs is right: e.g. {convcost.standard_macs(k, c_in, c_out, size):,} multiply-adds "
                   f"for a {_shape(k, c_in, c_out)} on a {size}×{size} map.")

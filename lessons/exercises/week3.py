@@ -1,6 +1,6 @@
 """Checks for week 3: receptive fields."""
 from lessons import receptive_field as rf
-from lessons.exercises import call, failed, passed
+from lessons.exercises import call, failed, hint_for, passed, same
 
 # Stacks of (kernel, stride): a single conv, VGG-like stacks, MobileNetV2's stem and first
 # stride-2 blocks, and a stack whose stride comes first (where using the wrong jump shows).
@@ -17,13 +17,6 @@ STACKS = [
 # 299-px block_13 (a unit near each edge) and out_relu (its field is wider than the image).
 SPANS = [(0, 3, 2, 5, 224), (-118, 299, 32, 0, 224), (-118, 299, 32, 6, 224), (-214, 491, 32, 3, 224),
          (48, 11, 4, 2, 96), (0, 7, 2, 0, 224)]
-
-
-def _is(answer, right):
-    try:
-        return bool(answer == right)
-    except (TypeError, ValueError):
-        return False
 
 
 def stack_field(layers):
@@ -51,7 +44,7 @@ def check_stack_field(stack_field_fn):
         if error:
             return failed(f"stack_field {error}.")
         right = stack_field(layers)
-        if _is(tuple(answer) if isinstance(answer, (list, tuple)) else answer, right):
+        if same(tuple(answer) if isinstance(answer, (list, tuple)) else answer, right):
             continue
         where = f"For the stack {layers} you return {answer!r}, not (size, jump) = {right}"
         if not isinstance(answer, (list, tuple)) or len(answer) != 2:
@@ -59,14 +52,14 @@ def check_stack_field(stack_field_fn):
         size, jump = answer
         if not layers:
             hint = "with no layer at all, one input pixel sees itself: start from size 1, jump 1"
-        elif _is(size, right[0]):
+        elif same(size, right[0]):
             hint = "the size is right, the jump is not: each layer multiplies the jump by its stride"
-        elif _is(size, 1 + sum(k - 1 for k, _ in layers)):
+        elif same(size, 1 + sum(k - 1 for k, _ in layers)):
             hint = ("you add k - 1 for every layer, but after a stride the kernel's taps are j input pixels "
                     "apart: add (k - 1) * j_in")
-        elif _is(size, _jump_after_each_layer(layers)[0]):
+        elif same(size, _jump_after_each_layer(layers)[0]):
             hint = "use the jump from BEFORE the layer (j_in) when adding (k - 1) * j_in, then update the jump"
-        elif _is(size, sum(k for k, _ in layers)):
+        elif same(size, sum(k for k, _ in layers)):
             hint = "a stack of k-wide layers grows the field by k - 1 each, starting from 1 pixel"
         else:
             hint = "start from size 1, jump 1; for each layer: size += (k - 1) * jump, then jump *= stride"
@@ -92,7 +85,7 @@ def check_field_span(field_span_fn):
         if error:
             return failed(f"field_span {error}.")
         right = field_span(*args)
-        if _is(tuple(answer) if isinstance(answer, (list, tuple)) else answer, right):
+        if same(tuple(answer) if isinstance(answer, (list, tuple)) else answer, right):
             continue
         where = f"field_span{args} returns {answer!r}, not {right}"
         lo, hi = first + unit * jump, first + unit * jump + size - 1
@@ -105,8 +98,8 @@ def check_field_span(field_span_fn):
             (max(first + unit, 0), min(first + unit + size - 1, image_size - 1)):
                 "units are jump input pixels apart, not 1: unit u starts at first + u * jump",
         }
-        hint = next((h for value, h in hints.items() if _is(answer, value)),
-                    "unit u's field starts at first + u * jump and is size pixels wide; then clip to the image")
+        hint = hint_for(hints, answer,
+                         "unit u's field starts at first + u * jump and is size pixels wide; then clip to the image")
         return failed(f"{where}: {hint}.")
     return passed(f"field_span is right: e.g. the centre unit of MobileNetV2's last layer sees pixels "
                   f"{field_span(*SPANS[3])} of a 224-px image.")

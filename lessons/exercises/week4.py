@@ -2,22 +2,10 @@
 import functools
 
 from lessons import model as mv2
-from lessons.exercises import call, failed, passed
+from lessons.exercises import call, failed, hint_for, passed, same
 
 CUT_BLOCKS = [13, 1, 16, 11, 0]  # block 0 last: Keras calls it expanded_conv, not block_0
 UNFREEZE_BLOCKS = [13, 16, "top", 11, 1, 0]
-
-
-def _is(answer, right):
-    try:
-        return bool(answer == right)
-    except (TypeError, ValueError):
-        return False
-
-
-def _hint(hints, answer, default):
-    """The hint of the first known wrong answer (``hints``: (value, hint) pairs) that matches."""
-    return next((hint for value, hint in hints if _is(answer, value)), default)
 
 
 @functools.cache
@@ -53,7 +41,7 @@ def check_first_layer_index(first_layer_index_fn):
                     "(it has no expansion layer)." if block == 0 else "")
             return failed(f"first_layer_index(names, {block}) {error}.{hint}")
         right = first_layer_index(names, block)
-        if _is(answer, right):
+        if same(answer, right):
             continue
         where = f"first_layer_index(names, {block}) returns {answer!r}, not {right} ({names[right]})"
         depthwise = next((i for i, n in enumerate(names) if n == f"block_{block}_depthwise"), None)
@@ -66,7 +54,7 @@ def check_first_layer_index(first_layer_index_fn):
             default = "Keras names block 0 expanded_conv_...: lessons.model.block_of(name) knows both names"
         else:
             default = f"look for the first name that belongs to block {block} (lessons.model.block_of(name))"
-        return failed(f"{where}: {_hint(hints, answer, default)}.")
+        return failed(f"{where}: {hint_for(hints, answer, default)}.")
     return passed(f"first_layer_index is right: e.g. block 13 starts at layer {first_layer_index(names, 13)}, "
                   f"{names[first_layer_index(names, 13)]}.")
 
@@ -100,7 +88,7 @@ def check_trainable_after_unfreezing(trainable_fn):
         if error:
             return failed(f"trainable_after_unfreezing(layers, {block!r}) {error}.")
         right = trainable_after_unfreezing(layers, block)
-        if _is(answer, right):
+        if same(answer, right):
             continue
         where = f"trainable_after_unfreezing(layers, {block!r}) returns {answer!r}, not {right:,}"
         batchnorm = _count(layers, block, lambda kind, params: params if kind == "BatchNormalization" else 0)
@@ -116,9 +104,9 @@ def check_trainable_after_unfreezing(trainable_fn):
                                                                  "from its first layer")
         default = ("add the parameters of every layer whose block (lessons.model.block_of) comes at or after "
                    f"{block!r} in lessons.model.BLOCKS, leaving BatchNormalization layers out")
-        return failed(f"{where}: {_hint(hints.items(), answer, default)}.")
-    return passed(f"trainable_after_unfreezing is right: e.g. from block 13, {trainable_after_unfreezing(layers, 13):,} "
-                  "of the base's parameters train.")
+        return failed(f"{where}: {hint_for(hints, answer, default)}.")
+    return passed(f"trainable_after_unfreezing is right: e.g. from block 13, "
+                  f"{trainable_after_unfreezing(layers, 13):,} of the base's parameters train.")
 
 
 def _history(phase1_val_losses, phase2_val_losses):
@@ -163,7 +151,7 @@ def check_kept_epochs(kept_epochs_fn):
         if error:
             return failed(f"kept_epochs {error}.")
         right = kept_epochs(history)
-        if _is(answer, right):
+        if same(answer, right):
             continue
         where = f"For a history of {len(history)} epochs you return {answer!r}, not {right}"
         overall = min(history, key=lambda r: r["val_loss"])
@@ -178,5 +166,5 @@ def check_kept_epochs(kept_epochs_fn):
                         "position within the phase"),
         ]
         default = "for each phase, find the row with the smallest val_loss and take its 'epoch'"
-        return failed(f"{where}: {_hint(hints, answer, default)}.")
+        return failed(f"{where}: {hint_for(hints, answer, default)}.")
     return passed(f"kept_epochs is right: e.g. {kept_epochs(HISTORIES[0])} for the first test history.")
