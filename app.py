@@ -43,7 +43,7 @@ class PhotoInput(gr.Image):
 
 
 class Served:
-    """Checkpoints loaded once each: the fast runtime for answers, Keras for Grad-CAM."""
+    """Checkpoints loaded once each: the fast runtime for answers, the Keras model for Grad-CAM."""
 
     def __init__(self):
         self.loaded = {}
@@ -52,7 +52,8 @@ class Served:
         key = str(Path(directory).resolve())
         if key not in self.loaded:
             fast = Classifier.load(directory, runtime="auto")
-            explainer = fast if fast.runtime.name == "keras" else Classifier.load(directory, runtime="keras")
+            keras_clf = fast if fast.runtime.name == "keras" else Classifier.load(directory, runtime="keras")
+            explainer = gradcam.GradCam(keras_clf.runtime.model)
             self.loaded[key] = (fast, explainer, warm_up(fast, explainer))
         return self.loaded[key]
 
@@ -60,7 +61,7 @@ class Served:
 def warm_up(fast, explainer, calls=20):
     """Trace the graphs once, then time the served path: the model card's latency."""
     photo = fast.pixels(sorted(paths.SAMPLE_DATA.glob("*/*.jpg"))[0])
-    gradcam.heatmap(explainer.runtime.model, photo)
+    explainer(photo)
     return latency.measure({"served": fast}, photo, calls=calls, warmup=1)["served"].median
 
 
@@ -103,7 +104,7 @@ def classify(photo, choice, served, top_k=3):
         raise gr.Error(str(error).replace(str(photo), "The upload")) from None
     probabilities = fast.predict_pixels(pixels[None])[0]
     ranked = fast.ranked(probabilities, top_k)
-    cam, _ = gradcam.heatmap(explainer.runtime.model, pixels, fast.labels.index(ranked[0].label))
+    cam, _ = explainer(pixels, fast.labels.index(ranked[0].label))
     return ({p.label: p.probability for p in ranked}, gradcam.overlay(pixels, cam), model_card(fast, latency))
 
 

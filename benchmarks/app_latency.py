@@ -1,6 +1,6 @@
 """The app's speed: server-side latency per photo, and end to end through gradio_client.
 
-    python benchmarks/app_latency.py [--checkpoint DIR] [--calls 40] [--requests 6]
+    python -m benchmarks.app_latency [--checkpoint DIR] [--calls 40] [--requests 6]
 
 Server side: what one request costs the server to answer (decoding the upload,
 letterboxing, the model, the mirror image when the checkpoint averages with it), for the

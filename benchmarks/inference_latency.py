@@ -1,6 +1,6 @@
 """Single-photo inference: model.predict vs a compiled call vs TFLite FP32 vs INT8.
 
-    python benchmarks/inference_latency.py [--checkpoint DIR] [--repeats 50]
+    python -m benchmarks.inference_latency [--checkpoint DIR] [--repeats 50]
 
 Runs the four side by side on the same photos, one call each in turn
 (:func:`lessons.latency.measure`), so that a busy machine slows all alike, and prints

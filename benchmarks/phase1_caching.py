@@ -1,6 +1,6 @@
 """Phase 1 with cached features vs through the frozen graph, measured side by side.
 
-    python benchmarks/phase1_caching.py [--data DIR] [--image-size 224] [--epochs 2]
+    python -m benchmarks.phase1_caching [--data DIR] [--image-size 224] [--epochs 2]
 
 Both ways train the same head (tests/test_training.py proves it). This measures what
 each costs with :func:`lessons.feature_cache.time_phase1`: a phase-1 epoch through the

@@ -1,6 +1,6 @@
 """What helps phase 1? Head variants trained side by side on the same cached features.
 
-    python benchmarks/phase1_heads.py [--data ../shared/data/waste-full] [--seeds 3]
+    python -m benchmarks.phase1_heads [--data ../shared/data/waste-full] [--seeds 3]
 
 The features of every photo (and of its mirror image) are computed once with the frozen
 ImageNet base; then each variant of the head is trained on the course's split (seed 0,

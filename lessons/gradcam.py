@@ -15,25 +15,44 @@ from PIL import Image
 from lessons import model as mv2
 
 
-def heatmap(model, pixels, class_index=None):
-    """(map, class_index): a (cells, cells) Grad-CAM map in [0, 1] for one uint8 photo.
+class GradCam:
+    """Grad-CAM maps for one course classifier, traced once as a ``tf.function``.
 
-    ``class_index`` defaults to the predicted class. ``model`` is a course classifier.
+    Traced, a map costs about one forward and one partial backward pass; run eagerly, each
+    of the 150 layers would pay Python's overhead again at every call (several times slower).
     """
-    import tensorflow as tf
 
-    x = tf.convert_to_tensor(np.asarray(pixels, dtype=np.float32)[None])
-    features = mv2.backbone(model)(model.get_layer("preprocess")(x), training=False)
-    with tf.GradientTape() as tape:
-        tape.watch(features)
-        logits = _logits(model, features)
-        if class_index is None:
-            class_index = int(tf.argmax(logits[0]))
-        score = logits[0, class_index]
-    gradients = tape.gradient(score, features)[0]
-    weights = tf.reduce_mean(gradients, axis=(0, 1))  # one weight per channel
-    cam = tf.nn.relu(tf.reduce_sum(features[0] * weights, axis=-1)).numpy()
-    return cam / cam.max() if cam.max() > 0 else cam, class_index
+    def __init__(self, model):
+        import tensorflow as tf
+
+        self.model = model
+        self._compute = tf.function(self._map, reduce_retracing=True)
+
+    def __call__(self, pixels, class_index=None):
+        """(map, class_index): a (cells, cells) map in [0, 1] for one uint8 photo.
+
+        ``class_index`` defaults to the predicted class.
+        """
+        import tensorflow as tf
+
+        x = tf.constant(np.asarray(pixels, dtype=np.float32)[None])
+        # A tensor, not a Python int: each new int would trace the function again.
+        cam, index = self._compute(x, tf.constant(-1 if class_index is None else class_index, tf.int32))
+        cam = cam.numpy()
+        return (cam / cam.max() if cam.max() > 0 else cam), int(index)
+
+    def _map(self, x, class_index):
+        import tensorflow as tf
+
+        features = mv2.backbone(self.model)(self.model.get_layer("preprocess")(x), training=False)
+        with tf.GradientTape() as tape:
+            tape.watch(features)
+            logits = _logits(self.model, features)[0]
+            index = tf.where(class_index < 0, tf.argmax(logits, output_type=tf.int32), class_index)
+            score = tf.gather(logits, index)
+        gradients = tape.gradient(score, features)[0]
+        weights = tf.reduce_mean(gradients, axis=(0, 1))  # one weight per channel
+        return tf.nn.relu(tf.reduce_sum(features[0] * weights, axis=-1)), index
 
 
 def _logits(model, features):

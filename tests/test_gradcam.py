@@ -17,7 +17,7 @@ def test_with_a_linear_head_grad_cam_is_the_class_activation_map(small_checkpoin
     clf = Classifier.load(small_checkpoint, runtime="keras")
     model = clf.runtime.model
     pixels = clf.pixels(sorted(SAMPLE_DATA.glob("metal/*.jpg"))[0])
-    cam, index = gradcam.heatmap(model, pixels)
+    cam, index = gradcam.GradCam(model)(pixels)
     features = mv2.features_model(model)  # pooled; the map itself is the base's output
     fmap = mv2.backbone(model)(model.get_layer("preprocess")(pixels[None].astype("float32"))).numpy()[0]
     kernel = model.get_layer(mv2.OUTPUT_NAME).kernel.numpy()
@@ -32,14 +32,14 @@ def test_it_points_at_the_object(reference_model):
     photo = images.open_image(sorted(SAMPLE_DATA.glob("shoes/*.jpg"))[0]).resize((112, 112))
     canvas = Image.new("RGB", (224, 224), (images.LETTERBOX_FILL,) * 3)
     canvas.paste(photo, (112, 112))  # bottom-right quadrant
-    cam, _ = gradcam.heatmap(reference_model.runtime.model, np.asarray(canvas))
+    cam, _ = gradcam.GradCam(reference_model.runtime.model)(np.asarray(canvas))
     half = cam.shape[0] // 2
     assert cam[half:, half:].sum() > 0.5 * cam.sum()
 
 
 def test_the_overlay_keeps_the_photo_size(reference_model):
     pixels = reference_model.pixels(sorted(SAMPLE_DATA.glob("glass/*.jpg"))[0])
-    cam, _ = gradcam.heatmap(reference_model.runtime.model, pixels)
+    cam, _ = gradcam.GradCam(reference_model.runtime.model)(pixels)
     picture = gradcam.overlay(pixels, cam)
     assert picture.size == (224, 224) and picture.mode == "RGB"
     assert 0 <= cam.min() and cam.max() == pytest.approx(1.0)
