@@ -13,18 +13,20 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-# One held-out sample photo per class.
-DEMO_PHOTOS := $(foreach class,$(sort $(wildcard data/sample/*/)),$(firstword $(sort $(wildcard $(class)*.jpg))))
-
+# The teaching site on the reference checkpoint, at http://127.0.0.1:7860 (Ctrl-C stops it).
 demo: setup
-	$(PY) -m lessons predict --checkpoint checkpoints/waste-mobilenetv2 $(DEMO_PHOTOS)
+	$(PY) app.py
 
 test: setup
 	$(PY) -m pytest
 
-# Re-execute every weekly notebook in fast mode from its percent .py source and write the
-# paired .ipynb (with outputs) that GitHub, Colab and nbval read.
+# Re-execute every weekly notebook in fast mode and write the paired .ipynb (with outputs) that
+# GitHub, Colab and nbval read. Two steps, because `jupytext --update --execute` keeps the *old*
+# outputs of unchanged cells: jupytext copies the inputs from the .py (keeping cell ids), then
+# nbconvert runs every cell afresh.
 notebooks: setup
 	for source in weeks/week*.py; do \
-	  WORKBOOK_MODE=fast $(VENV)/bin/jupytext --to ipynb --update --set-kernel python3 --execute "$$source" || exit 1; \
+	  $(VENV)/bin/jupytext --to ipynb --update --set-kernel python3 "$$source" && \
+	  WORKBOOK_MODE=fast $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=-1 "$${source%.py}.ipynb" && touch "$$source" || exit 1; \
 	done

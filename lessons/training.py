@@ -308,6 +308,7 @@ def _meta(config, dataset, split, phase1, phase2, test, results, command, model)
 
     weights = mv2.resolve_weights(config.weights)
     weights_file = Path(weights) if weights not in (None, "imagenet") else None
+    weights = weights or "none"
     cut = mv2.first_layer_of(model, config.fine_tune_from) if config.phase2_epochs > 0 else None
     return {
         "format_version": 1,

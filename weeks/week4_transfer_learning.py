@@ -88,8 +88,10 @@ print(f"{MODE} mode: photos from {checkpoint.relative_to_repo(data_root)} at {IM
 # same split from the same seed; section 5 checks that it did.
 
 # %%
+# Fast mode never downloads: the ImageNet file beside the project when there, else random weights.
 config = training.TrainConfig(data=data_root, image_size=IMAGE_SIZE, phase1_epochs=PHASE1_EPOCHS,
-                              phase2_epochs=PHASE2_EPOCHS, fine_tune_from=FINE_TUNE_FROM)
+                              phase2_epochs=PHASE2_EPOCHS, fine_tune_from=FINE_TUNE_FROM,
+                              weights=mv2.offline_weights()[0] if FAST else None)
 dataset = data.scan(config.data, progress=False)
 split = data.split(dataset, config.seed, config.val_fraction, config.test_fraction)
 parts = ("train", "val", "test")
@@ -461,11 +463,11 @@ show_source(training.run_phase2)
 # %% [markdown]
 # The equivalent command line is recorded in the checkpoint's meta.json. An interrupted run
 # resumes from its last finished epoch when you run the cell again (with the same settings).
-# Note that running the notebooks in fast mode (the tests do) writes a fast-mode checkpoint
-# to the same place.
+# Fast-mode runs (the tests run the notebooks that way) write to a folder of their own,
+# `checkpoints/my-waste-mobilenetv2-fast`, so they never overwrite your full run.
 
 # %%
-changed = [f for f in ("image_size", "phase1_epochs", "phase2_epochs", "fine_tune_from")
+changed = [f for f in ("image_size", "phase1_epochs", "phase2_epochs", "fine_tune_from", "weights")
            if getattr(config, f) != getattr(training.TrainConfig(data=config.data), f)]
 command = shlex.join(["python", "-m", "lessons", "train", "--data", checkpoint.relative_to_repo(config.data),
                       "--out", checkpoint.relative_to_repo(OUT),
