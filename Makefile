@@ -23,10 +23,11 @@ test: setup
 # Re-execute every weekly notebook in fast mode and write the paired .ipynb (with outputs) that
 # GitHub, Colab and nbval read. Two steps, because `jupytext --update --execute` keeps the *old*
 # outputs of unchanged cells: jupytext copies the inputs from the .py (keeping cell ids), then
-# nbconvert runs every cell afresh.
+# nbconvert runs every cell afresh. The .ipynb then takes the .py's timestamp, so that neither
+# file looks stale to jupytext.
 notebooks: setup
 	for source in weeks/week*.py; do \
 	  $(VENV)/bin/jupytext --to ipynb --update --set-kernel python3 "$$source" && \
 	  WORKBOOK_MODE=fast $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=-1 "$${source%.py}.ipynb" && touch "$$source" || exit 1; \
+	    --ExecutePreprocessor.timeout=-1 "$${source%.py}.ipynb" && touch -r "$$source" "$${source%.py}.ipynb" || exit 1; \
 	done

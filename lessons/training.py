@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lessons import checkpoint, data, evaluation, model as mv2
+from lessons import checkpoint, data, evaluation, model as mv2, paths
 
 PARTIAL_SUFFIX = ".partial"
 
@@ -281,7 +281,9 @@ def train(config, out_dir, command="", resume=True, verbose=1):
     meta = _meta(config, dataset, split, phase1, phase2, test, results, command, model)
     checkpoint.save(out_dir, model, dataset.class_names, meta, split.to_json(dataset), history)
     run.remove()
-    print(f"test accuracy {test.accuracy:.1%} on {len(y['test'])} held-out photos; checkpoint written to {out_dir}")
+    shown = Path(out_dir).resolve()
+    shown = shown.relative_to(paths.REPO) if shown.is_relative_to(paths.REPO) else shown
+    print(f"test accuracy {test.accuracy:.1%} on {len(y['test'])} held-out photos; checkpoint written to {shown}")
     return out_dir
 
 
