@@ -54,21 +54,29 @@ def _quantise_hint(result, x, scale, zero_point):
     return "q = round(x / scale) + zero_point, then clip to [-128, 127]"
 
 
+def _array_from(function, args, where, input_name, kind, shape):
+    """Calls a student's function: (its result as a float array, None), or (None, the failed check, said)."""
+    result, error = call(function, *args)
+    if error:
+        return None, failed(f"{where} {error}.")
+    try:
+        got = np.asarray(result, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None, failed(f"{where} returned {result!r}: return an array of {kind}.")
+    if got.shape != shape:
+        return None, failed(f"{where} returned shape {got.shape}; it should keep the shape of {input_name}, {shape}.")
+    return got, None
+
+
 def check_quantise(quantise):
     """``quantise(x, scale, zero_point)`` -> int8 array of ``x`` (a float array)."""
     for what, x, scale, zero_point in QUANTISE_CASES:
         x = np.array(x)
-        result, error = call(quantise, x.copy(), scale, zero_point)
         where = f"quantise({what}: x={x.tolist()}, scale={scale:.6g}, zero_point={zero_point})"
-        if error:
-            return failed(f"{where} {error}.")
-        try:
-            got = np.asarray(result, dtype=np.float64)
-        except (TypeError, ValueError):
-            return failed(f"{where} returned {result!r}: return an array of integers.")
         expected = reference_quantise(x, scale, zero_point)
-        if got.shape != expected.shape:
-            return failed(f"{where} returned shape {got.shape}; it should keep the shape of x, {expected.shape}.")
+        got, failure = _array_from(quantise, (x.copy(), scale, zero_point), where, "x", "integers", expected.shape)
+        if got is None:
+            return failure
         if not np.array_equal(got, expected):
             return failed(f"{where} should be {expected.tolist()}, you gave {got.tolist()}. "
                           f"Hint: {_quantise_hint(got, x, scale, zero_point)}.")
@@ -90,17 +98,11 @@ def check_dequantise(dequantise):
     """``dequantise(q, scale, zero_point)`` -> float array of the int8/uint8 array ``q``."""
     cases = _dequantise_cases()
     for what, q, scale, zero_point in cases:
-        result, error = call(dequantise, q.copy(), scale, zero_point)
         where = f"dequantise({what}: q={q.tolist()} as {q.dtype}, scale={scale:.6g}, zero_point={zero_point})"
-        if error:
-            return failed(f"{where} {error}.")
-        try:
-            got = np.asarray(result, dtype=np.float64)
-        except (TypeError, ValueError):
-            return failed(f"{where} returned {result!r}: return an array of floats.")
         expected = reference_dequantise(q, scale, zero_point)
-        if got.shape != expected.shape:
-            return failed(f"{where} returned shape {got.shape}; it should keep the shape of q, {expected.shape}.")
+        got, failure = _array_from(dequantise, (q.copy(), scale, zero_point), where, "q", "floats", expected.shape)
+        if got is None:
+            return failure
         if not np.allclose(got, expected, rtol=1e-5, atol=1e-7):
             wrapped = scale * (q - np.array(zero_point).astype(q.dtype)).astype(np.float64)
             hint = ("q - zero_point was computed in 8-bit integers and wrapped around (100 - (-128) is not 228 "
