@@ -7,10 +7,11 @@ PY := $(VENV)/bin/python
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+# The whole course (notebooks, tests): requirements-course.txt, which includes the site's requirements.txt.
+$(VENV)/.installed: requirements.txt requirements-course.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-course.txt
 	touch $@
 
 # The teaching site on the reference checkpoint, at http://127.0.0.1:7860 (Ctrl-C stops it).

@@ -1,26 +1,22 @@
-"""The MobileNetV2 Workbook's teaching site (Gradio).
+"""The MobileNetV2 Workbook's teaching site (Gradio): its layout.
 
     python app.py                                  # the reference checkpoint
     python app.py --checkpoint checkpoints/mine    # or WORKBOOK_CHECKPOINT=checkpoints/mine
+    gradio app.py                                  # the same, reloading when a file changes
 
 Upload a photo of waste to a fine-tuned MobileNetV2 (the reference checkpoint or your own),
 see its top classes and where it looked (Grad-CAM), and play with each week's idea in its
-own tab. The checkpoint is loaded once and warmed up; requests are served by its fastest
-format (TFLite INT8 when exported).
+own tab. What the site serves (checkpoints loaded once and warmed up, the model card, the
+launch settings) is :mod:`lessons.serving`; this file is the page, with the module-level
+``demo`` that Gradio's reload mode and Hugging Face Spaces look for.
 """
-import argparse
 import functools
-import os
 import sys
-from pathlib import Path
 
 import gradio as gr
 
-from lessons import checkpoint, gradcam, images, latency, paths
-from lessons.inference import Classifier
-
-CHECKPOINT_ENV = "WORKBOOK_CHECKPOINT"
-MAX_FILE_SIZE = "15mb"
+from lessons import images, paths, quiet, serving
+from lessons.checkpoint import CheckpointError
 
 
 class PhotoInput(gr.Image):
@@ -42,73 +38,28 @@ class PhotoInput(gr.Image):
         return payload.path
 
 
-class Served:
-    """Checkpoints loaded once each: the fast runtime for answers, the Keras model for Grad-CAM."""
-
-    def __init__(self):
-        self.loaded = {}
-
-    def get(self, directory):
-        key = str(Path(directory).resolve())
-        if key not in self.loaded:
-            fast = Classifier.load(directory, runtime="auto")
-            keras_clf = fast if fast.runtime.name == "keras" else Classifier.load(directory, runtime="keras")
-            explainer = gradcam.GradCam(keras_clf.runtime.model)
-            self.loaded[key] = (fast, explainer, warm_up(fast, explainer))
-        return self.loaded[key]
+def served(checkpoints, name):
+    try:
+        return checkpoints.get(name)
+    except CheckpointError as error:
+        raise gr.Error(f"That checkpoint cannot be used: {error}") from None
 
 
-def warm_up(fast, explainer, calls=20):
-    """Trace the graphs once, then time the served path: the model card's latency."""
-    photo = fast.pixels(sorted(paths.SAMPLE_DATA.glob("*/*.jpg"))[0])
-    explainer(photo)
-    return latency.measure({"served": fast}, photo, calls=calls, warmup=1)["served"].median
-
-
-def available_checkpoints(extra=None):
-    """Checkpoint directories under checkpoints/ (and ``extra``), as dropdown choices."""
-    found = sorted(p for p in paths.CHECKPOINTS.glob("*") if (p / checkpoint.META_FILE).is_file())
-    if extra and Path(extra).resolve() not in [p.resolve() for p in found]:
-        found.insert(0, Path(extra))
-    return [(p.name, str(p)) for p in found]
-
-
-def model_card(fast, latency):
-    meta = fast.meta
-    served = meta.get("exports", {}).get(fast.runtime.name, {})
-    accuracy = served.get("test_accuracy", meta.get("test", {}).get("accuracy"))
-    size = fast.runtime.path.stat().st_size / 1e6
-    lines = [
-        f"**Checkpoint** `{fast.directory.name}` · MobileNetV2 alpha {meta.get('alpha')} at {fast.image_size} px",
-        f"**Classes** ({len(fast.labels)}): {', '.join(fast.labels)}",
-        f"**Test accuracy** {accuracy:.1%} on {meta['test']['photos']} held-out photos" if accuracy is not None
-        else "**Test accuracy** not recorded",
-        f"**Served as** {fast.runtime.name} (`{fast.runtime.path.name}`, {size:.1f} MB)"
-        + (", averaged with the mirror image" if meta.get("test_time_flip") else ""),
-        f"**Measured latency** {latency * 1e3:.1f} ms a photo on this server (model only, median of 20)",
-    ]
-    return "\n\n".join(lines)
-
-
-def classify(photo, choice, served, top_k=3):
+def classify(photo, name, checkpoints):
     """(label probabilities, Grad-CAM overlay, model card) for one uploaded photo."""
     if photo is None:
         raise gr.Error("Upload a photo, take one with the webcam or paste one first.")
+    checkpoint = served(checkpoints, name)
     try:
-        fast, explainer, latency = served.get(choice)
-    except checkpoint.CheckpointError as error:
-        raise gr.Error(f"That checkpoint cannot be used: {error}") from None
-    try:
-        pixels = fast.pixels(photo)
+        probabilities, overlay = checkpoint.answer(photo)
     except images.ImageError as error:
         raise gr.Error(str(error).replace(str(photo), "The upload")) from None
-    probabilities = fast.predict_pixels(pixels[None])[0]
-    ranked = fast.ranked(probabilities, top_k)
-    cam, _ = explainer(pixels, fast.labels.index(ranked[0].label))
-    return ({p.label: p.probability for p in ranked}, gradcam.overlay(pixels, cam), model_card(fast, latency))
+    return probabilities, overlay, checkpoint.card()
 
 
-def classifier_tab(served, default):
+def classifier_tab(checkpoints):
+    from widgets.receptive_field import sample_photos
+
     with gr.Tab("Classify a photo"):
         gr.Markdown("Upload a photo of a piece of waste (or use the webcam, or paste one). The network answers "
                     "with its three likeliest classes; the overlay shows which regions argued for the first one "
@@ -116,32 +67,24 @@ def classifier_tab(served, default):
         with gr.Row():
             with gr.Column():
                 photo = PhotoInput(sources=["upload", "webcam", "clipboard"], type="filepath", label="Photo")
-                choice = gr.Dropdown(available_checkpoints(default), value=str(default), label="Checkpoint")
+                choice = gr.Dropdown(checkpoints.names(), value=checkpoints.default, label="Checkpoint")
                 button = gr.Button("Classify", variant="primary")
             with gr.Column():
                 label = gr.Label(num_top_classes=3, label="Top classes", elem_id="top-classes")
                 overlay = gr.Image(type="pil", label="Where it looked (Grad-CAM)", interactive=False,
                                    elem_id="gradcam")
-        card = gr.Markdown(model_card(*_card_args(served, default)))
-        examples = [[str(sorted(d.glob("*.jpg"))[0])] for d in sorted(paths.SAMPLE_DATA.iterdir()) if d.is_dir()]
-        gr.Examples(examples, inputs=[photo], label="Held-out sample photos (one a class)")
+        # Loads the default checkpoint now: a broken one stops the site at start, naming the file.
+        card = gr.Markdown(checkpoints.get(checkpoints.default).card())
+        gr.Examples([[str(p)] for p in sample_photos()], inputs=[photo], label="Held-out sample photos (one a class)")
 
-        def classify_photo(photo, checkpoint_dir):
-            return classify(photo, checkpoint_dir, served)
+        def classify_photo(photo, name):
+            return classify(photo, name, checkpoints)
 
-        def show_card(checkpoint_dir):
-            return model_card(*_card_args(served, checkpoint_dir))
+        def show_card(name):
+            return served(checkpoints, name).card()
 
         button.click(classify_photo, [photo, choice], [label, overlay, card], api_name="classify")
         choice.change(show_card, choice, card, api_name=False)
-
-
-def _card_args(served, choice):
-    try:
-        fast, _, latency = served.get(choice)
-    except checkpoint.CheckpointError as error:
-        raise gr.Error(f"That checkpoint cannot be used: {error}") from None
-    return fast, latency
 
 
 def notebook_link(name):
@@ -214,9 +157,12 @@ def block_shapes_tab():
 
 @functools.lru_cache(maxsize=4)
 def _base(image_size):
-    from lessons import model as mv2
+    from lessons import model
+    from widgets import receptive_field
 
-    return mv2.build_backbone(image_size, weights="none")  # shapes need no trained weights
+    if image_size == receptive_field.IMAGE_SIZE:  # the receptive-field tab's model: no second one
+        return receptive_field.backbone()[0]
+    return model.build_backbone(image_size)
 
 
 def block_rows(image_size):
@@ -224,15 +170,7 @@ def block_rows(image_size):
 
     from lessons import blocks
 
-    base = _base(image_size)
-    rows = []
-    for k in blocks.block_numbers(base):
-        spec = blocks.read_block(base, k)
-        expanded, depthwise, output = blocks.shapes_through_block(*spec.input_shape, spec.t, spec.c, spec.s)
-        rows.append({"block": k, "t": spec.t, "c": spec.c, "s": spec.s, "input": "×".join(map(str, spec.input_shape)),
-                     "expanded": "×".join(map(str, expanded)), "output": "×".join(map(str, output)),
-                     "residual": "yes" if spec.residual else "no"})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(blocks.shapes_table(_base(image_size)))
 
 
 def block_memory_plot(image_size):
@@ -263,40 +201,30 @@ def receptive_field_tab():
 
 
 def build(default_checkpoint):
-    served = Served()
-    served.get(default_checkpoint)  # fail at start, naming the file, not at the first request
-    with gr.Blocks(title="MobileNetV2 Workbook") as demo:
+    """The whole site, starting on ``default_checkpoint`` (loaded now: a broken one raises
+    :class:`CheckpointError` here, naming the file, not at the first request)."""
+    checkpoints = serving.Checkpoints(default_checkpoint)
+    with gr.Blocks(title="MobileNetV2 Workbook") as site:
         gr.Markdown("# MobileNetV2 Workbook\nA fine-tuned MobileNetV2 sorting waste photos, and the ideas "
                     "behind it, week by week.")
-        classifier_tab(served, default_checkpoint)
+        classifier_tab(checkpoints)
         conv_cost_tab()
         spiral_tab()
         block_shapes_tab()
         field, inputs, plot = receptive_field_tab()
-        demo.load(field, inputs, plot, api_name=False)  # the first picture, drawn when a visitor arrives
-    return demo
+        site.load(field, inputs, plot, api_name=False)  # the first picture, drawn when a visitor arrives
+    return site
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", type=Path,
-                        default=os.environ.get(CHECKPOINT_ENV, paths.REFERENCE_CHECKPOINT),
-                        help=f"checkpoint directory (default: ${CHECKPOINT_ENV} or the reference checkpoint)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
-    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
-    parser.add_argument("--share", action="store_true", help="also serve through a public gradio.live link")
-    args = parser.parse_args(argv)
-    try:
-        demo = build(args.checkpoint)
-    except checkpoint.CheckpointError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    # Two requests at a time on a 2-core machine: more would only queue inside TensorFlow.
-    demo.queue(default_concurrency_limit=2)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size=MAX_FILE_SIZE,
-                show_error=True, allowed_paths=[str(paths.REPO / "weeks")])
-    return 0
-
+quiet.silence_native_stderr()  # TensorFlow's C++ notices would flood the server's log
+SETTINGS = serving.app_settings(sys.argv[1:] if __name__ == "__main__" else ())
+try:
+    demo = build(SETTINGS.checkpoint)
+except CheckpointError as error:
+    if __name__ != "__main__":
+        raise
+    print(f"error: {error}", file=sys.stderr)
+    sys.exit(2)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    serving.launch(demo, SETTINGS)

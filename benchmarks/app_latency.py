@@ -14,13 +14,13 @@ and the model card, as in the browser.
 import argparse
 import concurrent.futures
 import time
+from pathlib import Path
 
 import numpy as np
 from gradio_client import Client, handle_file
 
-from lessons import latency, paths
+from lessons import latency, paths, serving
 from lessons.inference import Classifier
-from tests import app_server
 
 
 def main():
@@ -32,12 +32,10 @@ def main():
     photos = sorted(paths.SAMPLE_DATA.glob("*/*.jpg"))
 
     server_side(args.checkpoint, photos, args.calls)
-    process, url = app_server.start(args.checkpoint)
-    try:
+    with serving.AppProcess(["--checkpoint", args.checkpoint]) as app:
+        print(f"the site answered {app.start_seconds:.1f} s after `python app.py` started\n")
         for clients in (1, 8):
-            end_to_end(url, args.checkpoint, photos, clients, args.requests)
-    finally:
-        app_server.stop(process)
+            end_to_end(app.url, Path(args.checkpoint).name, photos, clients, args.requests)
 
 
 def server_side(checkpoint, photos, calls):
@@ -67,7 +65,7 @@ def end_to_end(url, checkpoint, photos, clients, requests):
         for i in range(requests):
             photo = photos[(k * requests + i) % len(photos)]
             started = time.perf_counter()
-            client.predict(handle_file(str(photo)), str(checkpoint), api_name="/classify")
+            client.predict(handle_file(str(photo)), checkpoint, api_name="/classify")
             times.append(time.perf_counter() - started)
         return times
 

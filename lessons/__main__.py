@@ -1,4 +1,4 @@
-"""The course's command line: ``python -m lessons train | evaluate | predict | export | student-edition``.
+"""The course's command line: ``python -m lessons train | evaluate | predict | export | student-edition | space``.
 
 Run ``python -m lessons COMMAND --help`` for the options of each command.
 """
@@ -9,11 +9,15 @@ import shlex
 import sys
 from pathlib import Path
 
-from lessons import paths
+from lessons import paths, quiet
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    # stderr carries this command's own lines only (one per unreadable photo, say), never
+    # TensorFlow's or LiteRT's C++ notices, which differ from CPU to CPU.
+    quiet.silence_native_stderr()
+    quiet.quiet_tensorflow_python()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
@@ -79,6 +83,14 @@ def build_parser():
                                   "every solution replaced by a stub, outputs cleared.")
     student.add_argument("outdir", type=Path)
     student.set_defaults(run=run_student_edition)
+
+    space = commands.add_parser("space", help="a Hugging Face Space folder of the teaching site",
+                                description="Write OUTDIR: app.py, the lessons package, the reference "
+                                "checkpoint, the ImageNet weights, the sample photos, a slim requirements.txt, "
+                                "README.md with the Spaces front matter and a .gitattributes for LFS/Xet. The "
+                                "Dockerfile builds the container from the same folder.")
+    space.add_argument("outdir", type=Path)
+    space.set_defaults(run=run_space)
     return parser
 
 
@@ -95,8 +107,8 @@ def _add_config_options(parser):
 
     help_text = {
         "data": "photo folder, one sub-folder per class (required)",
-        "weights": "'imagenet', a MobileNetV2 .weights.h5 file, or 'none' (default: $LESSONS_WEIGHTS, else "
-                   "shared/weights beside the project, else 'imagenet')",
+        "weights": "'imagenet' (a Keras download), a MobileNetV2 .weights.h5 file, or 'none' (default: "
+                   "$LESSONS_WEIGHTS, else the ImageNet file the course ships in weights/)",
         "fine_tune_from": "first block unfrozen in phase 2 (block_0 .. block_16, or top)",
         "phase2_lr": "phase-2 learning rate (default: phase1-lr / 10)",
         "cache_features": "phase 1 on features computed once (no augmentation in phase 1)",
@@ -197,6 +209,14 @@ def run_student_edition(args, argv):
 
     for path in student_edition.write(args.outdir):
         print(f"wrote {path}")
+
+
+def run_space(args, argv):
+    from lessons import space
+
+    outdir = space.write(args.outdir)
+    print(f"wrote {outdir}: publish it with huggingface_hub's upload_folder (see README), or run it with "
+          f"`cd {outdir} && pip install -r requirements.txt && python app.py`")
 
 
 if __name__ == "__main__":

@@ -173,13 +173,8 @@ def compare_with_real(base, k, x):
 
 
 def load_real_model(image_size=224):
-    """(the real MobileNetV2 base, a sentence saying which weights it has).
-
-    ImageNet weights from ../shared when the folder is there; otherwise random weights,
-    never a download (the comparisons hold for any weights).
-    """
-    weights, sentence = model.offline_weights()
-    return model.build_backbone(image_size, weights=weights), sentence
+    """(the real MobileNetV2 base with the course's ImageNet weights, a sentence saying so)."""
+    return model.build_backbone(image_size), model.describe_weights()
 
 
 def shapes_through_block(height, width, channels, t, c, s):
@@ -191,6 +186,18 @@ def shapes_through_block(height, width, channels, t, c, s):
     depthwise = block.get_layer(prefix(1) + "depthwise_relu").output.shape[1:]
     expanded = block.get_layer(prefix(1) + "expand_relu").output.shape[1:] if t != 1 else (height, width, channels)
     return [tuple(expanded), tuple(depthwise), tuple(block.output.shape[1:])]
+
+
+def shapes_table(base):
+    """Per block of ``base``: t, c, s and the shapes in, expanded and out, as table rows."""
+    rows = []
+    for k in block_numbers(base):
+        spec = read_block(base, k)
+        expanded, _, output = shapes_through_block(*spec.input_shape, spec.t, spec.c, spec.s)
+        rows.append({"block": k, "t": spec.t, "c": spec.c, "s": spec.s, "input": "×".join(map(str, spec.input_shape)),
+                     "expanded": "×".join(map(str, expanded)), "output": "×".join(map(str, output)),
+                     "residual": "yes" if spec.residual else "no"})
+    return rows
 
 
 # ---------------------------------------------------------------------------------------

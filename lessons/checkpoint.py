@@ -20,8 +20,6 @@ import os
 import shutil
 from pathlib import Path
 
-import numpy as np
-
 from lessons import paths
 
 MODEL_FILE = "model.keras"
@@ -145,6 +143,8 @@ def split_photos(directory, part, data_root=None, limit=None, seed=0):
     The photos are looked up under ``data_root``, by default the folder the checkpoint
     was trained on (as recorded in meta.json).
     """
+    import numpy as np
+
     labels, meta = read(directory)
     record = read_json(directory, SPLIT_FILE)
     root = Path(data_root) if data_root else resolve_from_repo(meta["data"]["root"])

@@ -10,6 +10,9 @@
 Each export is checked on the checkpoint's test photos: its accuracy, and how often its
 top class agrees with the Keras model's.
 """
+import contextlib
+import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +44,12 @@ def convert(model, kind, calibration=None):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]  # without calibration data: weights only
     elif kind != "fp32":
         raise ValueError(f"unknown export kind {kind!r}: use fp32, dynamic or int8")
-    return converter.convert()
+    # Keras prints the SavedModel it writes for the converter ("Saved artifact at ...", a TensorSpec
+    # per endpoint) on stdout: internals of the conversion, not a result. The warning is meant for
+    # TF1's quantized_input_stats; here the input's range comes from the calibration photos.
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected")
+        return converter.convert()
 
 
 def export(directory, kinds=("fp32", "int8"), data_root=None, progress=True):

@@ -16,6 +16,7 @@ import numpy as np
 
 from lessons import checkpoint, images, model as mv2
 from lessons.checkpoint import CheckpointError
+from lessons.errors import first_line
 
 RUNTIMES = ("keras", "fp32", "dynamic", "int8")
 AUTO_ORDER = ("int8", "fp32", "dynamic", "keras")  # what "auto" picks first, when present
@@ -42,12 +43,14 @@ class KerasRuntime:
 
         path = Path(directory) / checkpoint.MODEL_FILE
         if not path.is_file():
-            raise CheckpointError(f"{path} is missing.")
+            raise CheckpointError(f"{path} is missing: train this checkpoint again (`python -m lessons train`) "
+                                  "or copy the whole folder again.")
         try:
             # safe_mode refuses Lambda layers and other code hidden in a checkpoint.
             self.model = keras.models.load_model(path, compile=False, safe_mode=True)
         except Exception as error:
-            raise CheckpointError(f"{path} could not be loaded as a Keras model: {error}") from None
+            raise CheckpointError(f"{path} could not be loaded as a Keras model ({first_line(error)}); "
+                                  "train this checkpoint again or copy the whole folder again.") from None
         self.path = path
         self.outputs = int(self.model.output.shape[-1])
         self._call = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
@@ -72,7 +75,8 @@ class TFLiteRuntime:
             self.interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count())
             self.interpreter.allocate_tensors()
         except Exception as error:
-            raise CheckpointError(f"{path} could not be loaded as a TFLite model: {error}") from None
+            raise CheckpointError(f"{path} could not be loaded as a TFLite model ({first_line(error)}); "
+                                  f"export it again: `python -m lessons export --checkpoint {directory}`.") from None
         self.name, self.path = kind, path
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]

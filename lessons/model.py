@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from lessons import paths
+from lessons.errors import first_line
 
 WEIGHTS_ENV = "LESSONS_WEIGHTS"
 BASE_NAME = "mobilenetv2"
@@ -29,31 +30,22 @@ OUTPUT_NAME = "predictions"
 BLOCKS = ("stem", *range(17), "top")
 
 
+# How messages name the shipped weights file: relative to the project, as a user types it.
+SHIPPED_WEIGHTS = paths.IMAGENET_WEIGHTS.relative_to(paths.REPO)
+
+
 class WeightsError(RuntimeError):
     """The pretrained weights cannot be had; the message says how to point at a file."""
 
 
 def default_weights():
-    """The weights source when none is given: the environment, a local file, or ImageNet."""
-    if os.environ.get(WEIGHTS_ENV):
-        return os.environ[WEIGHTS_ENV]
-    local = paths.shared_path(paths.SHARED_WEIGHTS_FILE)
-    return str(local) if local else "imagenet"
-
-
-def offline_weights():
-    """(weights, a sentence saying which): the ImageNet file beside the project when it is
-    there, else random weights. For runs that must never download (tests, CI, the notebooks'
-    demonstrations); the sentence makes sure random weights are never taken for trained ones.
-    """
-    local = paths.shared_path(paths.SHARED_WEIGHTS_FILE)
-    if local:
-        return str(local), f"ImageNet weights (shared/{paths.SHARED_WEIGHTS_FILE})"
-    return "none", "RANDOM weights (no ImageNet weights file in ../shared beside the project)"
+    """The weights source when none is given: ``$LESSONS_WEIGHTS``, else the ImageNet file
+    shipped in ``weights/`` (so that nothing is downloaded unless asked for)."""
+    return os.environ.get(WEIGHTS_ENV) or str(paths.IMAGENET_WEIGHTS)
 
 
 def resolve_weights(weights=None):
-    """``weights`` as Keras takes it: ``"imagenet"``, a ``.weights.h5`` path, or None."""
+    """``weights`` as Keras takes it: ``"imagenet"``, a ``.weights.h5`` path, or None (random)."""
     weights = default_weights() if weights is None else str(weights)
     if weights.lower() in ("none", "random"):
         return None
@@ -62,14 +54,35 @@ def resolve_weights(weights=None):
     path = Path(weights).expanduser()
     if not path.is_file():
         raise WeightsError(f"Weights file {path} does not exist (from --weights or ${WEIGHTS_ENV}). "
-                           "Give the path of a MobileNetV2 .weights.h5 file, 'imagenet' or 'none'.")
+                           f"Give the path of a MobileNetV2 .weights.h5 file (the course ships "
+                           f"{SHIPPED_WEIGHTS}), 'imagenet' or 'none'.")
     if not path.name.endswith(".weights.h5"):
         raise WeightsError(f"Weights file {path} must end in .weights.h5 (the Keras 3 weights format).")
     return str(path)
 
 
+def describe_weights(weights=None):
+    """One line saying which weights a backbone starts from, for figures and notebooks:
+    random weights must never be taken for trained ones."""
+    source = resolve_weights(weights)
+    if source is None:
+        return "RANDOM weights (no pretraining)"
+    if source == "imagenet":
+        return "ImageNet weights (downloaded by Keras)"
+    if Path(source).resolve() == paths.IMAGENET_WEIGHTS:
+        return f"ImageNet weights ({SHIPPED_WEIGHTS})"
+    return f"weights from {source}"
+
+
 def build_backbone(image_size=224, alpha=1.0, weights=None):
-    """``keras.applications.MobileNetV2`` without its ImageNet classifier, named 'mobilenetv2'."""
+    """``keras.applications.MobileNetV2`` without its ImageNet classifier, named 'mobilenetv2'.
+
+    Args:
+        image_size: side of the square input, in pixels (any size from 32 up).
+        alpha: the width multiplier; the shipped ImageNet weights are for 1.0.
+        weights: ``"imagenet"`` (Keras downloads them), a ``.weights.h5`` path, ``"none"``
+            for random weights, or None for :func:`default_weights`.
+    """
     import keras
 
     source = resolve_weights(weights)
@@ -79,13 +92,16 @@ def build_backbone(image_size=224, alpha=1.0, weights=None):
     except Exception as error:
         if source == "imagenet":
             raise WeightsError(
-                f"Could not download the ImageNet weights ({type(error).__name__}: {error}). Without internet, "
-                f"point --weights or ${WEIGHTS_ENV} at a local MobileNetV2 .weights.h5 file (the course's "
-                f"shared/{paths.SHARED_WEIGHTS_FILE}), or use 'none' for random weights."
+                f"Could not download the ImageNet weights ({type(error).__name__}: {first_line(error)}). "
+                f"Without internet, use the file the course ships: --weights {SHIPPED_WEIGHTS} "
+                f"(or ${WEIGHTS_ENV}), or 'none' for random weights."
             ) from None
         if source is not None:
-            raise WeightsError(f"Weights file {source} does not fit MobileNetV2(alpha={alpha}, include_top=False): "
-                               f"{error}") from None
+            raise WeightsError(
+                f"Weights file {source} cannot be loaded into MobileNetV2(alpha={alpha}, include_top=False) "
+                f"({type(error).__name__}: {first_line(error)}). It may be truncated or made for another "
+                f"width; use the course's {SHIPPED_WEIGHTS} (alpha 1.0), or 'none'."
+            ) from None
         raise
 
 

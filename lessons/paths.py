@@ -1,8 +1,8 @@
 """Where the course finds its data, weights and checkpoints.
 
-A fresh clone has ``data/sample`` and the reference checkpoint. On the course's own
-machines a ``shared/`` folder beside the project adds the full photo sets and the ImageNet
-weights; ``LESSONS_SHARED`` points elsewhere.
+A fresh clone has ``data/sample``, the ImageNet weights (``weights/``) and the reference
+checkpoint. On the course's own machines a ``shared/`` folder beside the project adds the
+full photo sets; ``LESSONS_SHARED`` points elsewhere.
 """
 import os
 from pathlib import Path
@@ -11,6 +11,8 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = REPO / "data" / "sample"
 CHECKPOINTS = REPO / "checkpoints"
 REFERENCE_CHECKPOINT = CHECKPOINTS / "waste-mobilenetv2"
+# The ImageNet MobileNetV2 (alpha 1.0, no top) weights, shipped so that nothing needs a download.
+IMAGENET_WEIGHTS = REPO / "weights" / "mobilenet_v2_1.0_224_no_top_imagenet_jcm.weights.h5"
 
 
 def student_checkpoint(fast=False):
@@ -21,12 +23,9 @@ def student_checkpoint(fast=False):
     """
     return CHECKPOINTS / ("my-waste-mobilenetv2-fast" if fast else "my-waste-mobilenetv2")
 
-# The ImageNet MobileNetV2 (alpha 1.0, no top) weights file that shared/ provides.
-SHARED_WEIGHTS_FILE = "weights/mobilenet_v2_1.0_224_no_top_imagenet_jcm.weights.h5"
-
 
 def shared_dir():
-    """The shared folder (data sets, weights) when there is one, else None."""
+    """The shared folder (the full data sets) when there is one, else None."""
     path = Path(os.environ.get("LESSONS_SHARED", REPO.parent / "shared"))
     return path if path.is_dir() else None
 

@@ -1,4 +1,6 @@
 """Shared fixtures: the sample photos, a small checkpoint trained once, ../shared when present."""
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -6,30 +8,26 @@ import sys
 import pytest
 
 from lessons import paths
-from lessons.model import offline_weights
 
 SMALL_SIZE = 96  # fast, and still the real MobileNetV2 graph (alpha 1.0)
 
 
 def weights_for_tests():
-    """The ImageNet weights from ../shared when there, else random ('none'): never a download."""
-    return offline_weights()[0]
+    """The ImageNet weights the course ships: never a download, never random."""
+    return str(paths.IMAGENET_WEIGHTS)
 
 
 @pytest.fixture(scope="session")
 def shared_dir():
     root = paths.shared_dir()
     if root is None:
-        pytest.skip("needs ../shared (full data sets, ImageNet weights), which a fresh clone does not have")
+        pytest.skip("needs ../shared (the full data sets), which a fresh clone does not have")
     return root
 
 
 @pytest.fixture(scope="session")
-def imagenet_weights(shared_dir):
-    path = shared_dir / paths.SHARED_WEIGHTS_FILE
-    if not path.exists():
-        pytest.skip(f"{path} is missing")
-    return str(path)
+def imagenet_weights():
+    return weights_for_tests()
 
 
 @pytest.fixture(scope="session")
@@ -39,10 +37,18 @@ def reference():
     return paths.REFERENCE_CHECKPOINT
 
 
+# TensorFlow prints its C++ oneDNN notice on any x86 CPU with this set (by default only on some
+# CPUs): every command-line test runs the noisy path, so that the noise cannot come back unseen.
+NOISY_CPU = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="1")
+# What TensorFlow and LiteRT print on their own: absl's C++ log lines (I0000 ...), oneDNN's and
+# XNNPACK's notices, and the Python-side retracing reports.
+NATIVE_NOTICE = re.compile(r"oneDNN|absl::|XNNPACK|^[IWEF]\d{4} |WARNING:tensorflow", re.MULTILINE)
+
+
 def run_cli(*args, check=True):
     """``python -m lessons ARGS`` in a real subprocess, as a user would run it."""
     result = subprocess.run([sys.executable, "-m", "lessons", *map(str, args)], capture_output=True, text=True,
-                            cwd=paths.REPO, timeout=900)
+                            cwd=paths.REPO, timeout=900, env=NOISY_CPU)
     if check and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")
     return result

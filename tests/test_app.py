@@ -8,17 +8,25 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from lessons import paths
-from tests import app_server
+from lessons import paths, serving
+from tests.conftest import NATIVE_NOTICE, NOISY_CPU
 
 ONE_PER_CLASS = [sorted(d.glob("*.jpg"))[0] for d in sorted(paths.SAMPLE_DATA.iterdir()) if d.is_dir()]
 
 
+
+
 @pytest.fixture(scope="module")
-def server(reference):
-    process, url = app_server.start(reference)
-    yield url
-    app_server.stop(process)
+def app(reference):
+    # A relative --checkpoint, as README and week 5 print it.
+    relative = reference.relative_to(paths.REPO)
+    with serving.AppProcess(["--checkpoint", relative], env=NOISY_CPU) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def server(app):
+    return app.url
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +34,20 @@ def client(server):
     return Client(server, verbose=False)
 
 
-def classify(client, path):
-    return client.predict(handle_file(str(path)), str(paths.REFERENCE_CHECKPOINT), api_name="/classify")
+def classify(client, path, checkpoint=paths.REFERENCE_CHECKPOINT.name):
+    return client.predict(handle_file(str(path)), checkpoint, api_name="/classify")
+
+
+def test_the_chooser_offers_checkpoints_by_name(client):
+    with pytest.raises(Exception, match="not in the list of choices"):
+        classify(client, ONE_PER_CLASS[0], str(paths.REFERENCE_CHECKPOINT))
+    assert classify(client, ONE_PER_CLASS[0])[0]["label"] == "battery"
+
+
+def test_the_log_holds_no_tensorflow_notices(app, client):
+    classify(client, ONE_PER_CLASS[1])  # TFLite and Grad-CAM have run
+    assert "Running on local URL" in app.log()
+    assert not NATIVE_NOTICE.search(app.log()), app.log()
 
 
 def test_sample_photos_get_their_class(client):

@@ -64,7 +64,6 @@ def test_odd_sizes_are_padded_like_keras():
         assert blocks.compare_with_real(base, k, blocks.block_input(base, k, images(ODD))) < 1e-4
 
 
-@pytest.mark.shared
 def test_with_imagenet_weights_on_real_photos(imagenet_weights):
     from lessons import model
 
@@ -74,10 +73,12 @@ def test_with_imagenet_weights_on_real_photos(imagenet_weights):
         assert blocks.compare_with_real(base, k, blocks.block_input(base, k, photos)) < 1e-4
 
 
-def test_load_real_model_says_which_weights(monkeypatch, tmp_path):
-    monkeypatch.setenv("LESSONS_SHARED", str(tmp_path))  # an empty shared folder: no weights file
+def test_load_real_model_says_which_weights(monkeypatch):
+    monkeypatch.setenv("LESSONS_WEIGHTS", "none")
     base, source = blocks.load_real_model(SMALL)
     assert "RANDOM" in source and base.count_params() == 2_257_984
+    monkeypatch.delenv("LESSONS_WEIGHTS")
+    assert "ImageNet" in blocks.load_real_model(SMALL)[1]
 
 
 def test_table2_read_from_the_model_matches_the_paper(base_224):

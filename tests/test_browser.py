@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from lessons import paths
-from tests import app_server
+from lessons import paths, serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = paths.REPO / "test-artifacts"
@@ -21,14 +20,12 @@ def page(reference):
         pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt)")
     from playwright.sync_api import sync_playwright
 
-    process, url = app_server.start(reference)
-    with sync_playwright() as playwright:
+    with serving.AppProcess(["--checkpoint", reference]) as app, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(url)
+        page.goto(app.url)
         yield page
         browser.close()
-    app_server.stop(process)
 
 
 def test_upload_a_photo_read_the_label_and_see_the_gradcam(page):

@@ -5,7 +5,7 @@ import pytest
 
 from lessons import checkpoint
 from lessons.paths import SAMPLE_DATA
-from tests.conftest import run_cli
+from tests.conftest import NATIVE_NOTICE, run_cli
 
 PHOTOS = sorted(SAMPLE_DATA.glob("*/*.jpg"))
 
@@ -67,6 +67,9 @@ def test_train_refuses_a_folder_with_bad_photos(tmp_path):
 def test_export_writes_both_tflite_files_and_checks_them(small_copy):
     result = run_cli("export", "--checkpoint", small_copy)
     assert "int8" in result.stdout and "agrees with keras" in result.stdout
+    # The converter's chatter stays out: stderr has the progress bars only.
+    assert "TensorSpec" not in result.stdout and not NATIVE_NOTICE.search(result.stderr)
+    assert [line for line in result.stderr.splitlines() if line.strip() and "photo/s]" not in line] == []
     _, meta = checkpoint.read(small_copy)
     for kind in ("fp32", "int8"):
         assert (small_copy / checkpoint.TFLITE_FILES[kind]).stat().st_size == meta["exports"][kind]["bytes"]

@@ -1,8 +1,11 @@
 """The real MobileNetV2: weights settings, the head, freezing block by block."""
+import re
+
 import keras
 import numpy as np
 import pytest
 
+from lessons import checkpoint, paths
 from lessons import model as mv2
 from lessons.model import WeightsError
 
@@ -102,15 +105,27 @@ def test_weights_setting_comes_from_the_environment(monkeypatch, tmp_path):
     assert mv2.default_weights() == "none" and mv2.resolve_weights() is None
 
 
-def test_offline_weights_say_when_they_are_random(monkeypatch, tmp_path):
-    monkeypatch.setenv("LESSONS_SHARED", str(tmp_path))
-    weights, sentence = mv2.offline_weights()
-    assert weights == "none" and "RANDOM" in sentence
+def test_the_default_is_the_shipped_imagenet_file(monkeypatch):
+    monkeypatch.delenv(mv2.WEIGHTS_ENV, raising=False)
+    assert mv2.default_weights() == str(paths.IMAGENET_WEIGHTS)
+    assert mv2.describe_weights() == f"ImageNet weights ({mv2.SHIPPED_WEIGHTS})"
+    assert "RANDOM" in mv2.describe_weights("none")
 
 
-def test_offline_weights_are_the_imagenet_file_when_there(imagenet_weights):
-    weights, sentence = mv2.offline_weights()
-    assert weights == imagenet_weights and "ImageNet" in sentence
+def test_the_shipped_weights_are_the_file_their_source_names():
+    source = (paths.IMAGENET_WEIGHTS.parent / "SOURCE.md").read_text()
+    recorded = re.search(rf"`{paths.IMAGENET_WEIGHTS.name}` \| `([0-9a-f]{{64}})`", source).group(1)
+    assert checkpoint.sha256_of(paths.IMAGENET_WEIGHTS) == recorded
+
+
+def test_a_truncated_weights_file_is_one_clear_line(tmp_path):
+    cut = tmp_path / "cut.weights.h5"
+    cut.write_bytes(paths.IMAGENET_WEIGHTS.read_bytes()[:1_000_000])
+    with pytest.raises(WeightsError) as error:
+        mv2.build_backbone(96, weights=cut)
+    message = str(error.value)
+    assert str(cut) in message and "truncated" in message and "\n" not in message
+    assert str(mv2.SHIPPED_WEIGHTS) in message  # what to do instead
 
 
 def test_pretrained_weights_load_from_a_local_file(imagenet_weights):
@@ -121,5 +136,7 @@ def test_pretrained_weights_load_from_a_local_file(imagenet_weights):
 
 @pytest.mark.filterwarnings("ignore:Skipping nested container")
 def test_a_weights_file_for_another_width_is_a_clear_error(imagenet_weights):
-    with pytest.raises(WeightsError, match="does not fit"):
+    with pytest.raises(WeightsError) as error:
         mv2.build_backbone(96, alpha=0.5, weights=imagenet_weights)
+    message = str(error.value)
+    assert imagenet_weights in message and "another width" in message and "\n" not in message

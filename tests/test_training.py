@@ -41,8 +41,7 @@ def test_cached_features_learn_the_same_head_as_the_frozen_graph(sample_arrays, 
         heads[cached] = (clf.get_layer(mv2.OUTPUT_NAME).get_weights(), [r["loss"] for r in recorder.rows])
     (w_cached, b_cached), losses_cached = heads[True]
     (w_graph, b_graph), losses_graph = heads[False]
-    # (With random base weights, without ../shared, many features are 0: then only the bias moves.)
-    assert not (np.allclose(w_cached, initial[0]) and np.allclose(b_cached, initial[1])), "the head did learn"
+    assert not np.allclose(w_cached, initial[0]), "the head did learn"
     np.testing.assert_allclose(losses_cached, losses_graph, rtol=1e-4)
     np.testing.assert_allclose(w_cached, w_graph, atol=1e-4)
     np.testing.assert_allclose(b_cached, b_graph, atol=1e-4)

@@ -39,7 +39,7 @@ PHOTOS = 2 if FAST else 10
 TRIALS = 10 if FAST else 50
 
 # %%
-import lessons  # first: it quiets TensorFlow's start-up log lines
+import lessons  # noqa: F401  (first: it quiets TensorFlow's start-up log lines)
 
 import math
 
@@ -87,9 +87,8 @@ for size in (56, 7):  # an even and an odd size
           f"→ {y.shape[1]}×{y.shape[2]}")
 
 # %% [markdown]
-# Now the real model. With the course's `shared/` folder next to the project it gets the ImageNet weights;
-# a fresh clone has no such folder and gets random weights (the comparisons below hold for any weights, and the
-# next cell says which ones you have).
+# Now the real model, with the ImageNet weights the course ships in `weights/` (the comparisons below would hold
+# for any weights; the next cell says which ones these are).
 
 # %%
 base, weights_source = blocks.load_real_model(224)

@@ -166,15 +166,14 @@ print(rf.format_table(baseline_rows))
 
 # %% [markdown]
 # Now the real MobileNetV2 at the lecture notes' image size. The model is built with the weights used later for
-# the effective field: the ImageNet weights when the course's `../shared` folder is there,
-# random weights otherwise (the printed line says which; a trained network's effective field
-# differs from a random one's). The theoretical field depends on the layers only, never on
-# the weights.
+# the effective field: the ImageNet weights the course ships (a trained network's effective
+# field differs from a random one's; the printed line says which weights these are). The
+# theoretical field depends on the layers only, never on the weights.
 
 # %%
-WEIGHTS, WEIGHTS_SENTENCE = mv2.offline_weights()
-base = mv2.build_backbone(IMAGE_SIZE, weights=WEIGHTS)
+base = mv2.build_backbone(IMAGE_SIZE)
 rows = rf.walk(base)
+WEIGHTS_SENTENCE = mv2.describe_weights()
 print(f"MobileNetV2 built with {WEIGHTS_SENTENCE}.")
 
 # %% [markdown]

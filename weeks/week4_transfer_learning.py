@@ -88,10 +88,9 @@ print(f"{MODE} mode: photos from {checkpoint.relative_to_repo(data_root)} at {IM
 # same split from the same seed; section 5 checks that it did.
 
 # %%
-# Fast mode never downloads: the ImageNet file beside the project when there, else random weights.
+# The base starts from the ImageNet weights the course ships in weights/ (nothing is downloaded).
 config = training.TrainConfig(data=data_root, image_size=IMAGE_SIZE, phase1_epochs=PHASE1_EPOCHS,
-                              phase2_epochs=PHASE2_EPOCHS, fine_tune_from=FINE_TUNE_FROM,
-                              weights=mv2.offline_weights()[0] if FAST else None)
+                              phase2_epochs=PHASE2_EPOCHS, fine_tune_from=FINE_TUNE_FROM)
 dataset = data.scan(config.data, progress=False)
 split = data.split(dataset, config.seed, config.val_fraction, config.test_fraction)
 parts = ("train", "val", "test")
@@ -180,18 +179,15 @@ print(f"baseline: {len(base_run.history)} epochs in {base_run.seconds:.0f} s; te
 # starts from, and what the head reads:
 
 # %%
-source = mv2.resolve_weights(config.weights)
-print("base weights:", {None: "RANDOM (weights 'none'): no transfer at all",
-                        "imagenet": "ImageNet, downloaded by Keras"}.get(source)
-      or f"ImageNet, from the file {checkpoint.relative_to_repo(source)}")
+print("base weights:", mv2.describe_weights(config.weights))
 clf = mv2.build_classifier(num_classes, IMAGE_SIZE, weights=config.weights)
 mv2.set_trainable_from(clf, None)
 print(f"the head reads {clf.get_layer(mv2.FEATURES_NAME).output.shape[-1]} pooled features a photo and "
       f"outputs {clf.output.shape[-1]} probabilities")
 
 # %% [markdown]
-# (A file in `../shared/weights/` on the course's machines; elsewhere `imagenet`, which Keras
-# downloads once; `$LESSONS_WEIGHTS` chooses another source.)
+# (The file in `weights/`, whose origin and licence `weights/SOURCE.md` gives; `imagenet` would
+# have Keras download the same weights, and `$LESSONS_WEIGHTS` chooses another source.)
 #
 # The table counts, for each part of the base and for the head, the parameters the optimiser
 # may change (*trainable*) and those it may not (*frozen*). In phase 1 only the head trains:

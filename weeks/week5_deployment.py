@@ -43,14 +43,10 @@ KEEP_APP_RUNNING = not FAST  # CI must not leave a server behind
 # %%
 import lessons  # noqa: F401  (first: it quiets TensorFlow's start-up log lines)
 
-import contextlib
-import io
 import re
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
-import tensorflow as tf
 
 try:
     from ai_edge_litert.interpreter import Interpreter
@@ -63,12 +59,6 @@ from lessons.exercises import week5
 from lessons.inference import Classifier
 from lessons.notebook import show_source
 
-# TensorFlow's own notices (temporary folders written by the converter, model.predict retracing) are about its
-# internals, not about this notebook.
-tf.get_logger().setLevel("ERROR")
-# A converter warning meant for the older TF1 flow (quantized_input_stats): here the input's range comes from
-# the calibration photos, as section 2 shows.
-warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected")
 
 # %% [markdown]
 # ## 0. Your checkpoint
@@ -84,15 +74,12 @@ if (CHECKPOINT / checkpoint.META_FILE).is_file():
     print(f"Using the checkpoint in {CHECKPOINT.relative_to(paths.REPO)} (made by: "
           f"{checkpoint.read(CHECKPOINT)[1].get('command') or 'an unrecorded command'}).")
 else:
-    # CI never downloads: without the course's shared/ folder, fast mode starts from random weights.
-    start_weights = mv2.offline_weights()[0] if FAST else mv2.default_weights()
     # The head's epochs run on cached features: 20 of them cost less than one epoch through the whole network.
     config = training.TrainConfig(data=paths.SAMPLE_DATA, image_size=96, phase1_epochs=20, phase2_epochs=1,
-                                  batch_size=16, weights=start_weights)
+                                  batch_size=16)
     print(f"No checkpoint in {CHECKPOINT.relative_to(paths.REPO)}: training a small one on data/sample at "
           f"{config.image_size} px ({config.phase1_epochs} epochs of the head, {config.phase2_epochs} of "
-          f"fine-tuning), starting from "
-          f"{'random weights (expect a poor model)' if start_weights == 'none' else 'the ImageNet weights'}.")
+          f"fine-tuning), starting from {mv2.describe_weights(config.weights)}.")
     training.train(config, CHECKPOINT, command="weeks/week5_deployment (no week-4 checkpoint)", verbose=0)
 
 LABELS, META = checkpoint.read(CHECKPOINT)
@@ -132,9 +119,7 @@ show_source(export.convert)
 # directory (where the app looks for them), and records their test accuracy in `meta.json`:
 
 # %%
-# The converter prints every variable of the graph it saves on the way (hundreds of lines): not shown.
-with contextlib.redirect_stdout(io.StringIO()):
-    EXPORTS = export.export(CHECKPOINT, ("fp32", "dynamic", "int8"), progress=False)
+EXPORTS = export.export(CHECKPOINT, ("fp32", "dynamic", "int8"), progress=False)
 for kind, result in EXPORTS.items():
     print(f"{result['file']:<22}{result['bytes'] / 1e6:6.2f} MB")
 
@@ -199,8 +184,8 @@ for part, size in parts.items():
 
 # %% [markdown]
 # The rest of the file is the graph itself: operator list, tensor names, the activations' scales. (The
-# converter stores identical constant buffers once: fine-tuned from random weights, every folded bias of the base
-# is zero, so the parts above can add up to a little *more* than the file.)
+# converter stores identical constant buffers once, so when several of them are equal the parts above can add up
+# to a little *more* than the file.)
 
 # %%
 int8_bytes = EXPORTS["int8"]["bytes"]
@@ -489,31 +474,35 @@ week5.check_pick_runtime(pick_runtime)
 # it prints (Ctrl+C stops it):
 
 # %%
-import app  # noqa: E402  (the project's app.py: importable because the project is installed)
+from lessons import serving  # noqa: E402
 
 relative = CHECKPOINT.relative_to(paths.REPO)
 print(f"python app.py --checkpoint {relative}")
-print(f"{app.CHECKPOINT_ENV}={relative} python app.py")
+print(f"{serving.CHECKPOINT_ENV}={relative} python app.py")
 
 # %% [markdown]
-# From the notebook: `app.build` returns the Gradio app without starting it; `launch(prevent_thread_lock=True)`
-# serves it from a background thread, so the notebook stays usable.
+# From the notebook: `app.py` builds the site when it is imported (its module-level `demo`, on the checkpoint
+# that `WORKBOOK_CHECKPOINT` names), and `serving.launch` starts it with the same settings as `python app.py`
+# (the upload cap, the links to the notebooks, a public link when you are in Colab), here from a background
+# thread (`block=False`), so the notebook stays usable.
 
 # %%
-demo = app.build(CHECKPOINT)
-_, url, _ = demo.launch(prevent_thread_lock=True, inline=not FAST, quiet=True, show_error=True,
-                        max_file_size=app.MAX_FILE_SIZE)
-print(f"The app serves {relative} at {url}")
+os.environ[serving.CHECKPOINT_ENV] = str(CHECKPOINT)
+import app  # noqa: E402  (the project's app.py: importable because the project is installed)
+
+_, url, share_url = serving.launch(app.demo, block=False, inline=not FAST, quiet=True)
+print(f"The app serves {relative} at {url}" + (f" and at {share_url}" if share_url else ""))
 
 # %% [markdown]
 # Anything that speaks HTTP can use it, not only a browser. The `gradio_client` package calls its `/classify`
-# endpoint with a photo and the checkpoint directory, as the web page does — here with one of your test photos:
+# endpoint with a photo and the name of a checkpoint (as the page's chooser lists them), as the web page does —
+# here with one of your test photos:
 
 # %%
 from gradio_client import Client, handle_file  # noqa: E402
 
 photo, truth = test_files[0], LABELS[test_labels[0]]
-label, overlay, card = Client(url, verbose=False).predict(handle_file(str(photo)), str(CHECKPOINT),
+label, overlay, card = Client(url, verbose=False).predict(handle_file(str(photo)), CHECKPOINT.name,
                                                           api_name="/classify")
 print(f"{photo.parent.name}/{photo.name} (a {truth}):")
 for answer in label["confidences"]:
@@ -529,13 +518,13 @@ print(f"The app answered with {len(label['confidences'])} classes, a Grad-CAM ov
 # %% [markdown]
 # In fast mode (CI) the next cell closes the app, so that no server outlives the notebook. In full mode it keeps
 # running: open the address printed above (or use the app shown under the launch cell), upload your own photos,
-# and stop it with `demo.close()` — or by restarting the kernel — when you are done.
+# and stop it with `app.demo.close()` — or by restarting the kernel — when you are done.
 
 # %%
 if KEEP_APP_RUNNING:
-    print(f"The app keeps running at {url}: stop it with demo.close().")
+    print(f"The app keeps running at {url}: stop it with app.demo.close().")
 else:
-    demo.close()
+    app.demo.close()
     print("The app is closed.")
 
 # %% [markdown]

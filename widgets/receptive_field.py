@@ -5,8 +5,8 @@ theoretical field over the photo (clipped to it: the rest is padding), the right
 effective field, the |gradient| of that unit with respect to the photo, with the square
 that holds 95 % of it. The numbers come from :mod:`lessons.receptive_field`.
 
-The model (MobileNetV2 at 224 px, ImageNet weights from ../shared when there, random
-weights otherwise: every figure says which) is built once and kept, and so is each layer's
+The model (MobileNetV2 at 224 px with the course's ImageNet weights; every figure says
+which weights) is built once and kept, and so is each layer's
 sub-model, so one photo's field takes a fraction of a second on a CPU.
 """
 import functools
@@ -17,7 +17,7 @@ from matplotlib.patches import Rectangle
 
 from lessons import images, paths
 from lessons import receptive_field as rf
-from lessons.model import block_of, offline_weights
+from lessons.model import block_of, describe_weights
 from widgets.controls import linked_figure
 
 IMAGE_SIZE = 224
@@ -29,9 +29,8 @@ def backbone():
     """(MobileNetV2 base at 224 px, a label saying which weights, its :func:`rf.walk` rows)."""
     from lessons.model import build_backbone
 
-    weights, description = offline_weights()
-    base = build_backbone(IMAGE_SIZE, weights=weights)
-    return base, description, rf.walk(base)
+    base = build_backbone(IMAGE_SIZE)
+    return base, describe_weights(), rf.walk(base)
 
 
 @functools.lru_cache(maxsize=None)
