@@ -21,12 +21,13 @@ demo: setup
 test: setup
 	$(PY) -m pytest
 
-# Re-execute every weekly notebook in fast mode and write the paired .ipynb (with outputs) that
+# Refresh each week's Colab badge and setup cell (lessons/colab.py), then re-execute every weekly notebook in fast mode and write the paired .ipynb (with outputs) that
 # GitHub, Colab and nbval read. Two steps, because `jupytext --update --execute` keeps the *old*
 # outputs of unchanged cells: jupytext copies the inputs from the .py (keeping cell ids), then
 # nbconvert runs every cell afresh. The .ipynb then takes the .py's timestamp, so that neither
 # file looks stale to jupytext.
 notebooks: setup
+	$(PY) -m lessons.colab
 	for source in weeks/week*.py; do \
 	  $(VENV)/bin/jupytext --to ipynb --update --set-kernel python3 "$$source" && \
 	  WORKBOOK_MODE=fast $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \

@@ -113,7 +113,9 @@ def head_layers(num_classes, dropout=0.2, hidden_units=0):
     if hidden_units:
         layers += [keras.layers.Dense(hidden_units, activation="relu", name=f"{HEAD_PREFIX}hidden"),
                    keras.layers.Dropout(dropout, name=f"{HEAD_PREFIX}hidden_dropout")]
-    return layers + [keras.layers.Dense(num_classes, activation="softmax", name=OUTPUT_NAME)]
+    # float32 even under mixed precision: a float16 softmax rounds small probabilities to 0
+    # and makes the loss unstable (Keras' mixed-precision guide).
+    return layers + [keras.layers.Dense(num_classes, activation="softmax", name=OUTPUT_NAME, dtype="float32")]
 
 
 def build_classifier(num_classes, image_size=224, alpha=1.0, weights=None, dropout=0.2, hidden_units=0):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lessons import checkpoint, data, evaluation, model as mv2, paths
+from lessons import checkpoint, data, devices, evaluation, model as mv2, paths
 
 PARTIAL_SUFFIX = ".partial"
 
@@ -51,6 +51,7 @@ class TrainConfig:
     phase2_lr: float = None  # None: ten times lower than phase1_lr
     patience: int = 4
     test_time_flip: bool = False
+    mixed_precision: bool = False
 
     def __post_init__(self):
         self.data = str(self.data)
@@ -250,9 +251,22 @@ def extract_features(model, pixels, verbose=1):
 
 
 def train(config, out_dir, command="", resume=True, verbose=1):
-    """Run both phases on ``config.data`` and write a checkpoint directory to ``out_dir``."""
+    """Run both phases on ``config.data`` and write a checkpoint directory to ``out_dir``.
+
+    Args:
+        config: a :class:`TrainConfig`, every setting of the run (all recorded in meta.json).
+        out_dir: the checkpoint directory to write; it appears whole, or not at all.
+        command: the command line that started the run, recorded in meta.json.
+        resume: go on from an interrupted run with the same settings (False starts afresh).
+        verbose: Keras' verbosity (0 silent, 1 progress bars, 2 one line an epoch).
+    """
     import keras
 
+    if config.mixed_precision and not devices.gpus():
+        raise ValueError("--mixed-precision speeds up training on a GPU (float16 arithmetic); TensorFlow sees no "
+                         "GPU here, where it would only slow training down. Leave the option out.")
+    print(f"training on {devices.describe()}"
+          + (", in mixed precision (float16 arithmetic, float32 weights)" if config.mixed_precision else ""))
     out_dir = Path(out_dir)
     run = Run(out_dir, config, resume)
     dataset = data.scan(config.data, config.min_per_class, config.skip_bad_files, progress=verbose > 0)
@@ -263,16 +277,18 @@ def train(config, out_dir, command="", resume=True, verbose=1):
     y = {part: dataset.labels[getattr(split, part)] for part in ("train", "val", "test")}
 
     keras.utils.set_random_seed(config.seed)
-    model = mv2.build_classifier(len(dataset.class_names), config.image_size, config.alpha, config.weights,
-                                 config.dropout, config.hidden_units)
-    results = {}
-    started = time.perf_counter()
-    phase1 = run_phase1(model, run, config, x, y, verbose)
-    # Scored on the test photos for the record only: nothing is chosen by these numbers.
-    results["phase1"] = {"seconds": time.perf_counter() - started, **_test_scores(model, x["test"], y["test"])}
-    started = time.perf_counter()
-    phase2 = run_phase2(model, run, config, x, y, phase1.epochs_run, verbose)
-    results["phase2"] = {"seconds": time.perf_counter() - started, **_test_scores(model, x["test"], y["test"])}
+    with devices.precision("mixed_float16" if config.mixed_precision else "float32"):
+        model = _classifier(config, len(dataset.class_names))
+        results = {}
+        started = time.perf_counter()
+        phase1 = run_phase1(model, run, config, x, y, verbose)
+        # Scored on the test photos for the record only: nothing is chosen by these numbers.
+        results["phase1"] = {"seconds": time.perf_counter() - started, **_test_scores(model, x["test"], y["test"])}
+        started = time.perf_counter()
+        phase2 = run_phase2(model, run, config, x, y, phase1.epochs_run, verbose)
+        results["phase2"] = {"seconds": time.perf_counter() - started, **_test_scores(model, x["test"], y["test"])}
+    if config.mixed_precision:
+        model = _float32_copy(model, config, len(dataset.class_names))
 
     predict = lambda pixels: model.predict(pixels, batch_size=64, verbose=0)  # noqa: E731
     probabilities = (mv2.with_flip(predict) if config.test_time_flip else predict)(x["test"])
@@ -285,6 +301,19 @@ def train(config, out_dir, command="", resume=True, verbose=1):
     shown = shown.relative_to(paths.REPO) if shown.is_relative_to(paths.REPO) else shown
     print(f"test accuracy {test.accuracy:.1%} on {len(y['test'])} held-out photos; checkpoint written to {shown}")
     return out_dir
+
+
+def _classifier(config, num_classes, weights=None):
+    return mv2.build_classifier(num_classes, config.image_size, config.alpha,
+                                config.weights if weights is None else weights, config.dropout, config.hidden_units)
+
+
+def _float32_copy(model, config, num_classes):
+    """The trained model rebuilt in float32: checkpoints run anywhere (CPU, TFLite) in float32.
+    Mixed precision keeps its weights in float32, so the copy is exact."""
+    copy = _classifier(config, num_classes, weights="none")
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def _test_scores(model, pixels, labels):

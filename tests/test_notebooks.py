@@ -7,7 +7,8 @@ import jupytext
 import nbformat
 import pytest
 
-from lessons import paths, student_edition
+from lessons import colab, paths, student_edition
+from tests.conftest import NATIVE_NOTICE
 
 SOURCES = sorted((paths.REPO / "weeks").glob("week*.py"))
 NOTEBOOKS = sorted((paths.REPO / "weeks").glob("week*.ipynb"))
@@ -106,3 +107,40 @@ def test_the_student_edition_runs_and_its_checks_explain_the_stubs(student_noteb
         stubbed = [text for text in outputs if "not written yet" in text]
         assert len(stubbed) >= len(checks) >= 2, (path.name, json.dumps(outputs)[:500])
         assert all("✗" in text for text in stubbed)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_each_week_opens_in_colab_and_sets_itself_up(source):
+    """The badge for the week's own path and the setup cell, as lessons/colab.py writes them."""
+    notebook = jupytext.read(source)
+    badge, setup = notebook.cells[0], notebook.cells[1]
+    assert badge.cell_type == "markdown" and badge.source == colab.badge_cell(source), (
+        f"{source.name}: run `python -m lessons.colab` to refresh its Colab badge")
+    assert f"/blob/{colab.BRANCH}/weeks/{source.stem}.ipynb" in badge.source
+    assert setup.cell_type == "code" and setup.source == colab.setup_cell(), (
+        f"{source.name}: run `python -m lessons.colab` to refresh its setup cell")
+
+
+def test_the_setup_cell_does_nothing_outside_colab():
+    result = subprocess.run([sys.executable, "-c", colab.setup_cell()], capture_output=True, text=True,
+                            cwd=paths.REPO, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("Not in Colab") and result.stdout.count("\n") == 1
+
+
+def test_colab_keeps_its_own_tensorflow():
+    requirements = (paths.REPO / "requirements-colab.txt").read_text()
+    installs = [line.split(";")[0].strip() for line in requirements.splitlines() if line and not line.startswith("#")]
+    assert not [r for r in installs if r.startswith("tensorflow")], installs
+    site = (paths.REPO / "requirements.txt").read_text()
+    for package in ("keras", "ai-edge-litert", "gradio"):  # the same pins as the course's own
+        assert next(r for r in installs if r.startswith(package + "=")) in site
+    assert f"tensorflow-cpu=={colab.SUPPORTED_TENSORFLOW[-1]}.*" in site
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_the_committed_outputs_carry_no_tensorflow_notices(source):
+    notebook = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+    streams = [o.text for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+               if o.output_type == "stream"]
+    noisy = [text for text in streams if NATIVE_NOTICE.search(text)]
+    assert not noisy, f"{source.stem}.ipynb shows TensorFlow's own notices: {noisy[0][:300]}"
