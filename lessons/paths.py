@@ -9,6 +9,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = REPO / "data" / "sample"
+# Where `python -m lessons download waste` puts the course's 4,396 photos (not part of a clone).
+WASTE_FULL = REPO / "data" / "waste-full"
 CHECKPOINTS = REPO / "checkpoints"
 REFERENCE_CHECKPOINT = CHECKPOINTS / "waste-mobilenetv2"
 # The ImageNet MobileNetV2 (alpha 1.0, no top) weights, shipped so that nothing needs a download.

@@ -42,7 +42,7 @@ def colab_python(tmp_path_factory):
 
 
 def committed():
-    return not subprocess.run(["git", "status", "--porcelain", "weeks", "lessons", "requirements-colab.txt"],
+    return not subprocess.run(["git", "status", "--porcelain", "lessons", "widgets", "requirements-colab.txt"],
                               cwd=paths.REPO, capture_output=True, text=True).stdout.strip()
 
 
@@ -50,7 +50,7 @@ def committed():
 @pytest.mark.parametrize("week", WEEKS)
 def test_a_week_runs_alone_in_a_simulated_colab(colab_python, tmp_path, week):
     if not committed():
-        pytest.skip("the setup cell clones the last commit: commit weeks/, lessons/ and requirements-colab.txt")
+        pytest.skip("the setup cell clones the last commit: commit lessons/, widgets/ and requirements-colab.txt")
     python, fake = colab_python
     folder = tmp_path / "content"  # an empty folder with the notebook alone, as Colab opens it from GitHub
     folder.mkdir()
