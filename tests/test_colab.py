@@ -2,14 +2,15 @@
 
 The simulation rebuilds Colab's GPU runtime's versions that matter here (TensorFlow 2.20, Keras 3.13,
 ipywidgets 7, Gradio 5, NumPy 2.0) in a fresh venv; Python is this machine's 3.11, not Colab's 3.12.
-The notebook's setup cell then clones the course (from ``WORKBOOK_GIT_URL``: this repository's last
-commit), installs requirements-colab.txt over Colab's packages and runs the week to its end in fast mode.
+The notebook's setup cell then clones the course (from ``WORKBOOK_GIT_URL``: a repository made of this
+working tree), installs requirements-colab.txt over Colab's packages and runs the week to its end in fast mode.
 """
-import json
 import os
+import shutil
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
 from lessons import colab, paths
@@ -41,31 +42,39 @@ def colab_python(tmp_path_factory):
     return python, fake
 
 
-def committed():
-    return not subprocess.run(["git", "status", "--porcelain", "lessons", "widgets", "requirements-colab.txt"],
-                              cwd=paths.REPO, capture_output=True, text=True).stdout.strip()
+@pytest.fixture(scope="module")
+def course_repository(tmp_path_factory):
+    """A git repository of the working tree as it is (what a push would publish), for the setup cell to clone."""
+    root = tmp_path_factory.mktemp("published")
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=paths.REPO,
+                           capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, files):
+        if (paths.REPO / name).is_file():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(paths.REPO / name, root / name)
+    for command in (["init", "--quiet"], ["add", "--all"], ["-c", "user.name=ci", "-c", "user.email=ci@localhost",
+                                                             "commit", "--quiet", "-m", "snapshot"]):
+        subprocess.run(["git", *command], cwd=root, check=True)
+    return root
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("week", WEEKS)
-def test_a_week_runs_alone_in_a_simulated_colab(colab_python, tmp_path, week):
-    if not committed():
-        pytest.skip("the setup cell clones the last commit: commit lessons/, widgets/ and requirements-colab.txt")
+def test_a_week_runs_alone_in_a_simulated_colab(colab_python, course_repository, tmp_path, week):
     python, fake = colab_python
     folder = tmp_path / "content"  # an empty folder with the notebook alone, as Colab opens it from GitHub
     folder.mkdir()
     notebook = folder / f"{week}.ipynb"
     notebook.write_bytes((paths.REPO / "weeks" / notebook.name).read_bytes())
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PYTHONPATH": str(fake), "WORKBOOK_MODE": "fast",
-           colab.GIT_URL_ENV: str(paths.REPO)}
+           colab.GIT_URL_ENV: str(course_repository)}
     result = subprocess.run([python, "-c", RUN_NOTEBOOK, notebook], cwd=folder, env=env, capture_output=True,
                             text=True, timeout=1800)
     assert result.returncode == 0, result.stderr[-3000:]
-    cells = json.loads(notebook.read_text())["cells"]
-    setup = "".join(o.get("text", "") for o in cells[1]["outputs"])
+    cells = nbformat.read(notebook, as_version=4).cells
+    setup = "".join(o.get("text", "") for o in cells[1].outputs)
     assert f"Colab: the course is in {folder / colab.CLONE}" in setup
-    errors = [o for c in cells for o in c.get("outputs", []) if o["output_type"] == "error"]
-    assert not errors
+    assert not [o for c in cells for o in c.get("outputs", []) if o.output_type == "error"]
     clone = folder / colab.CLONE
     versions = subprocess.run([python, "-c", "import tensorflow, keras; print(tensorflow.__version__, keras.__version__)"],
                               capture_output=True, text=True, env=env, cwd=clone).stdout.split()

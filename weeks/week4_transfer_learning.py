@@ -70,8 +70,8 @@ else:
 import os
 MODE = os.environ.get("WORKBOOK_MODE", "full")
 FAST = MODE == "fast"
-# Full mode trains on the photo folder in $WORKBOOK_DATA (one sub-folder per class); without it,
-# on ../shared/data/waste when the course's shared folder is there.
+# Full mode trains on the photo folder in $WORKBOOK_DATA (one sub-folder per class); without it, on
+# data/waste-full (`python -m lessons download waste`), else on the course machines' ../shared/data/waste.
 DATA = os.environ.get("WORKBOOK_DATA", "")
 IMAGE_SIZE = 96 if FAST else 224
 PHASE1_EPOCHS = 30  # upper bounds: early stopping ends a phase sooner; cached epochs are nearly free
@@ -98,12 +98,12 @@ from lessons.notebook import show_source
 OUT = paths.student_checkpoint(FAST)
 if FAST:
     data_root = paths.SAMPLE_DATA
-elif DATA or paths.shared_path("data/waste"):
-    data_root = DATA or paths.shared_path("data/waste")
+elif DATA or paths.WASTE_FULL.is_dir() or paths.shared_path("data/waste"):
+    data_root = DATA or (paths.WASTE_FULL if paths.WASTE_FULL.is_dir() else paths.shared_path("data/waste"))
 else:
-    raise SystemExit("Full mode needs a photo folder: download a waste data set (see data/sample/SOURCE.md for the "
-                     "one the course uses), set WORKBOOK_DATA to its folder (one sub-folder per class) and run again. "
-                     "Or run in fast mode: WORKBOOK_MODE=fast.")
+    raise SystemExit("Full mode needs the course's photos: run `python -m lessons download waste` in a terminal "
+                     "(4,396 photos, about 60 MB, into data/waste-full), or set WORKBOOK_DATA to a folder of your "
+                     "own (one sub-folder per class), then run again. Or run in fast mode: WORKBOOK_MODE=fast.")
 print(f"{MODE} mode: photos from {checkpoint.relative_to_repo(data_root)} at {IMAGE_SIZE} px")
 
 # %% [markdown]
