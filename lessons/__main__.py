@@ -1,4 +1,6 @@
-"""The course's command line: ``python -m lessons train | evaluate | predict | export | student-edition | space``.
+"""The course's command line: ``python -m lessons COMMAND``.
+
+Commands: train, evaluate, predict, export, student-edition, space, download.
 
 Run ``python -m lessons COMMAND --help`` for the options of each command.
 """
@@ -91,6 +93,24 @@ def build_parser():
                                 "Dockerfile builds the container from the same folder.")
     space.add_argument("outdir", type=Path)
     space.set_defaults(run=run_space)
+
+    download = commands.add_parser("download", help="fetch a photo folder: an archive of class folders, or the "
+                                   "course's 4,396 photos",
+                                   description="`download --url URL --sha256 HEX --to DIR` fetches a zip or tar "
+                                   "archive of class folders; `download waste` fetches the course's photos file by "
+                                   "file from GitHub (see data/DOWNLOADS.md). Every byte is checked against its "
+                                   "SHA-256 and every photo decoded before DIR appears; an interrupted download "
+                                   "resumes when the same command is repeated.")
+    download.add_argument("name", nargs="?", choices=("waste",), metavar="waste",
+                          help="'waste': the course's photo set, checked against data/waste-full.csv (base URL: "
+                          "$LESSONS_WASTE_URL, else the GitHub snapshot)")
+    download.add_argument("--url", help="http(s) address of a zip, tar, tar.gz, tar.bz2 or tar.xz archive")
+    download.add_argument("--sha256", metavar="HEX", help="the archive's SHA-256, checked before anything is unpacked")
+    download.add_argument("--to", type=Path, metavar="DIR", help="the folder to create, which must not exist or be "
+                          "empty (default for waste: data/waste-full)")
+    download.add_argument("--manifest", type=Path, metavar="CSV", help="for waste: another manifest with the columns "
+                          "file,source_path,sha256 (default: data/waste-full.csv)")
+    download.set_defaults(run=run_download)
     return parser
 
 
@@ -219,6 +239,24 @@ def run_space(args, argv):
     outdir = space.write(args.outdir)
     print(f"wrote {outdir}: publish it with huggingface_hub's upload_folder (see README), or run it with "
           f"`cd {outdir} && pip install -r requirements.txt && python app.py`")
+
+
+def run_download(args, argv):
+    from lessons import download
+
+    if args.name == "waste":
+        if args.url or args.sha256:
+            raise download.DownloadError("`download waste` takes no --url or --sha256: its manifest lists every "
+                                         "photo's address and checksum.")
+        dataset = download.download_waste(args.to or paths.WASTE_FULL, args.manifest or download.WASTE_MANIFEST)
+    else:
+        if args.manifest or not (args.url and args.sha256 and args.to):
+            raise download.DownloadError("usage: `python -m lessons download --url URL --sha256 HEX --to DIR` for "
+                                         "an archive, or `python -m lessons download waste [--to DIR]`.")
+        dataset = download.download_archive(args.url, args.sha256, args.to)
+    print(f"{len(dataset)} photos in {len(dataset.class_names)} classes ({', '.join(dataset.class_names)}), "
+          "every one checked. Next:")
+    print(download.next_command(dataset.root))
 
 
 if __name__ == "__main__":

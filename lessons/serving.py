@@ -78,7 +78,8 @@ class Served:
             f"**Classes** ({len(clf.labels)}): {', '.join(clf.labels)}",
             f"**Test accuracy** {accuracy:.1%} on {photos} held-out photos" if accuracy is not None and photos
             else "**Test accuracy** not recorded",
-            f"**Served as** {clf.runtime.name} (`{clf.runtime.path.name}`, {clf.runtime.path.stat().st_size / 1e6:.1f} MB)"
+            f"**Served as** {clf.runtime.name} (`{clf.runtime.path.name}`, "
+            f"{clf.runtime.path.stat().st_size / 1e6:.1f} MB)"
             + (", averaged with the mirror image" if meta.get("test_time_flip") else ""),
             f"**Measured latency** {self.latency * 1e3:.1f} ms a photo on this server "
             f"(model only, median of {WARM_UP_CALLS})",

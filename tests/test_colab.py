@@ -76,6 +76,7 @@ def test_a_week_runs_alone_in_a_simulated_colab(colab_python, course_repository,
     assert f"Colab: the course is in {folder / colab.CLONE}" in setup
     assert not [o for c in cells for o in c.get("outputs", []) if o.output_type == "error"]
     clone = folder / colab.CLONE
-    versions = subprocess.run([python, "-c", "import tensorflow, keras; print(tensorflow.__version__, keras.__version__)"],
+    say_versions = "import tensorflow, keras; print(tensorflow.__version__, keras.__version__)"
+    versions = subprocess.run([python, "-c", say_versions],
                               capture_output=True, text=True, env=env, cwd=clone).stdout.split()
     assert versions[0] == "2.20.0" and versions[1].startswith("3.15"), versions  # Colab's TF kept, Keras added

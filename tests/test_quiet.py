@@ -45,7 +45,8 @@ def test_a_notebook_cell_shows_no_native_or_retracing_lines(monkeypatch):
     cells = ["import lessons", "import tensorflow as tf, keras",
              # Keras' predict on several new models: TensorFlow reports retracing past the fifth.
              "for size in (32, 40, 48, 56, 64, 72):\n"
-             "    keras.Sequential([keras.Input((size,)), keras.layers.Dense(2)]).predict(tf.zeros((1, size)), verbose=0)",
+             "    model = keras.Sequential([keras.Input((size,)), keras.layers.Dense(2)])\n"
+             "    model.predict(tf.zeros((1, size)), verbose=0)",
              "print('own line')"]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", NOISY_CPU["TF_ENABLE_ONEDNN_OPTS"])  # the kernel inherits it
