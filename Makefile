@@ -21,15 +21,21 @@ demo: setup
 test: setup
 	$(PY) -m pytest
 
-# Refresh each week's Colab badge and setup cell (lessons/colab.py), then re-execute every weekly notebook in fast mode and write the paired .ipynb (with outputs) that
-# GitHub, Colab and nbval read. Two steps, because `jupytext --update --execute` keeps the *old*
-# outputs of unchanged cells: jupytext copies the inputs from the .py (keeping cell ids), then
-# nbconvert runs every cell afresh. The .ipynb then takes the .py's timestamp, so that neither
-# file looks stale to jupytext.
+# Refresh each week's Colab badge and setup cell (lessons/colab.py), re-execute every weekly notebook and write
+# the paired .ipynb (with outputs) that GitHub, Colab and nbval read, then each week's computed time
+# (lessons/study_time.py) and the student edition in student/. Fast mode. Two steps per week, because
+# `jupytext --update --execute` keeps the *old* outputs of unchanged cells: jupytext copies the inputs from the .py
+# (keeping cell ids), then nbconvert runs every cell afresh. The .ipynb then takes the .py's timestamp, so that
+# neither looks stale to jupytext.
 notebooks: setup
 	$(PY) -m lessons.colab
 	for source in weeks/week*.py; do \
 	  $(VENV)/bin/jupytext --to ipynb --update --set-kernel python3 "$$source" && \
 	  WORKBOOK_MODE=fast $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=-1 "$${source%.py}.ipynb" && touch -r "$$source" "$${source%.py}.ipynb" || exit 1; \
+	    --ExecutePreprocessor.timeout=-1 "$${source%.py}.ipynb" || exit 1; \
 	done
+	$(PY) -m lessons.study_time
+	for source in weeks/week*.py; do \
+	  $(VENV)/bin/jupytext --to ipynb --update "$$source" && touch -r "$$source" "$${source%.py}.ipynb" || exit 1; \
+	done
+	$(PY) -m lessons student-edition

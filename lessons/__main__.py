@@ -81,9 +81,10 @@ def build_parser():
     export.set_defaults(run=run_export)
 
     student = commands.add_parser("student-edition", help="the weekly notebooks without their solutions",
-                                  description="Write the student edition of the notebooks in weeks/ into OUTDIR: "
-                                  "every solution replaced by a stub, outputs cleared.")
-    student.add_argument("outdir", type=Path)
+                                  description="Write the student edition of the notebooks in weeks/ into OUTDIR "
+                                  "(default: student/, the edition students open): every solution replaced by a stub, "
+                                  "outputs and nbval markers cleared.")
+    student.add_argument("outdir", type=Path, nargs="?", default=paths.REPO / "student")
     student.set_defaults(run=run_student_edition)
 
     space = commands.add_parser("space", help="a Hugging Face Space folder of the teaching site",

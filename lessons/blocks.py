@@ -8,8 +8,10 @@ MobileNetV2 is a stem convolution, 17 of these blocks and a last 1×1 convolutio
        --1×1 conv to c channels, BN, NO activation-->     "project"  (the linear bottleneck)
        --+ x, when s == 1 and k == c-->                   "add"      (the inverted residual)
 
-The layers carry the names of ``keras.applications.MobileNetV2``'s own layers, so the real
-model's weights can be copied in by name and the two compared output for output.
+The layers carry the names of ``keras.applications.MobileNetV2``'s own layers, so the two can
+be read side by side; the real model's weights are copied in layer by layer (in order, so that
+a block written with other names compares too) and the outputs compared number for number.
+The same module reads the block's relatives: MobileNet v1's block and EfficientNet's MBConv.
 """
 from dataclasses import dataclass
 
@@ -43,29 +45,29 @@ def stride2_padding(height, width):
     return tuple((size % 2, 1) for size in (height, width))
 
 
-def inverted_residual_block(x, k, t, c, s):
-    """MobileNetV2's bottleneck block ``k`` on the Keras tensor ``x``.
+def inverted_residual_block(x, expansion, out_channels, stride, name):
+    """MobileNetV2's bottleneck block on the Keras tensor ``x``; returns the output tensor.
 
-    t: expansion factor, c: output channels, s: stride of the depthwise conv.
+    expansion: t, out_channels: c, stride: s of the depthwise conv; ``name`` prefixes every
+    layer's name (``prefix(k)`` gives the real model's names, so the two line up).
     """
     from keras import layers
 
-    name = prefix(k)
     inputs, in_channels = x, x.shape[-1]
-    if t != 1:  # block 0 has t = 1: its depthwise conv works on the stem's channels directly
-        x = layers.Conv2D(t * in_channels, 1, use_bias=False, name=name + "expand")(x)
+    if expansion != 1:  # block 0 has t = 1: its depthwise conv works on the stem's channels directly
+        x = layers.Conv2D(expansion * in_channels, 1, use_bias=False, name=name + "expand")(x)
         x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name + "expand_BN")(x)
         x = layers.ReLU(6.0, name=name + "expand_relu")(x)
-    if s == 2:
+    if stride == 2:
         x = layers.ZeroPadding2D(stride2_padding(*x.shape[1:3]), name=name + "pad")(x)
-    x = layers.DepthwiseConv2D(3, strides=s, padding="same" if s == 1 else "valid", use_bias=False,
+    x = layers.DepthwiseConv2D(3, strides=stride, padding="same" if stride == 1 else "valid", use_bias=False,
                                name=name + "depthwise")(x)
     x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name + "depthwise_BN")(x)
     x = layers.ReLU(6.0, name=name + "depthwise_relu")(x)
-    x = layers.Conv2D(c, 1, use_bias=False, name=name + "project")(x)
+    x = layers.Conv2D(out_channels, 1, use_bias=False, name=name + "project")(x)
     # No ReLU here: a ReLU on the narrow output would destroy information (lessons.manifold).
     x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name + "project_BN")(x)
-    if has_residual(s, in_channels, c):
+    if has_residual(stride, in_channels, out_channels):
         x = layers.Add(name=name + "add")([inputs, x])
     return x
 
@@ -120,13 +122,20 @@ def read_block(base, k):
                      s=base.get_layer(prefix(k) + "depthwise").strides[0])
 
 
-def build_block(spec):
-    """A stand-alone Keras model of our own block, shaped like ``spec``."""
+def build(block, input_shape, t, c, s, name, model_name=None):
+    """A stand-alone Keras model of one block: ``block(x, t, c, s, name)`` on an input of ``input_shape``.
+
+    ``block`` is any function with the signature of :func:`inverted_residual_block` (a student's too).
+    """
     import keras
 
-    inputs = keras.Input(spec.input_shape, name=f"block_{spec.k}_input")
-    outputs = inverted_residual_block(inputs, spec.k, spec.t, spec.c, spec.s)
-    return keras.Model(inputs, outputs, name=f"our_block_{spec.k}")
+    inputs = keras.Input(input_shape, name=name + "input")
+    return keras.Model(inputs, block(inputs, t, c, s, name), name=model_name or name.rstrip("_"))
+
+
+def build_block(spec, block=inverted_residual_block):
+    """Our block shaped like the real model's block ``spec.k``, its layers named like the real ones."""
+    return build(block, spec.input_shape, spec.t, spec.c, spec.s, prefix(spec.k), f"our_block_{spec.k}")
 
 
 def real_block(base, k):
@@ -137,11 +146,22 @@ def real_block(base, k):
     return keras.Model(layers[0].input, layers[-1].output, name=f"real_block_{k}")
 
 
+def weighted_layers(layers):
+    """The layers that hold weights (convolutions, BatchNorm...), in order; a model or a list of layers."""
+    return [layer for layer in getattr(layers, "layers", layers) if layer.weights]
+
+
 def copy_weights(source, target):
-    """Copy every weighted layer of ``target`` from the layer of the same name in ``source``."""
-    for layer in target.layers:
-        if layer.weights:
-            layer.set_weights(source.get_layer(layer.name).get_weights())
+    """Copy the weights of ``source``'s weighted layers into ``target``'s, one by one in order.
+
+    By order, not by name: a block written by someone else may name its layers as it likes,
+    as long as it has the same weighted layers in the same order.
+    """
+    sources, targets = weighted_layers(source), weighted_layers(target)
+    if len(sources) != len(targets):
+        raise ValueError(f"{len(targets)} layers with weights to fill from {len(sources)}.")
+    for real, ours in zip(sources, targets):
+        ours.set_weights(real.get_weights())
 
 
 def block_input(base, k, images):
@@ -162,12 +182,13 @@ def sample_batch(image_size, count=2):
     return np.stack([images.load_pixels(photo, image_size) for photo in photos]).astype("float32") / 127.5 - 1
 
 
-def compare_with_real(base, k, x):
-    """Largest |difference| between our block ``k`` (real weights copied in) and the real block, on input ``x``."""
+def compare_with_real(base, k, x, block=inverted_residual_block):
+    """Largest |difference| between a block built by ``block`` (the real block ``k``'s weights copied
+    in) and the real block ``k``, on the input ``x``."""
     import numpy as np
 
-    ours = build_block(read_block(base, k))
-    copy_weights(base, ours)
+    ours = build_block(read_block(base, k), block)
+    copy_weights(block_layers(base, k), ours)
     theirs = real_block(base, k)
     return float(np.max(np.abs(np.asarray(ours(x)) - np.asarray(theirs(x)))))
 
@@ -182,7 +203,7 @@ def shapes_through_block(height, width, channels, t, c, s):
     import keras
 
     inputs = keras.Input((height, width, channels))
-    block = keras.Model(inputs, inverted_residual_block(inputs, 1, t, c, s))
+    block = keras.Model(inputs, inverted_residual_block(inputs, t, c, s, prefix(1)))
     depthwise = block.get_layer(prefix(1) + "depthwise_relu").output.shape[1:]
     expanded = block.get_layer(prefix(1) + "expand_relu").output.shape[1:] if t != 1 else (height, width, channels)
     return [tuple(expanded), tuple(depthwise), tuple(block.output.shape[1:])]
@@ -306,6 +327,96 @@ def what_relu6_follows(base):
     return dict(kinds)
 
 
+def layer_counts(model):
+    """What "N layers" can mean for a Keras model: every Keras layer, or only the convolution and
+    dense layers, the ones that hold the model's weights and run one after another (the
+    BatchNorm after each convolution folds into it at inference)."""
+    import collections
+
+    kinds = collections.Counter(type(layer).__name__ for layer in model.layers)
+    convolutions = kinds["Conv2D"] + kinds["DepthwiseConv2D"]
+    return {"keras layers": len(model.layers), "by kind": dict(kinds), "convolutions": convolutions,
+            "convolution and dense layers": convolutions + kinds["Dense"]}
+
+
+def relu6_statistics(base, images):
+    """Per ReLU6 layer of ``base``: what reaches it when ``images`` go through the model.
+
+    largest: the largest input (the range a plain ReLU's output would need);
+    zeroed: the share of inputs <= 0, which the ReLU6 sets to 0;
+    clipped: the share of inputs > 6, which the ReLU6 caps.
+    """
+    import keras
+    import numpy as np
+
+    relus = [layer for layer in base.layers if isinstance(layer, keras.layers.ReLU)]
+    inputs = keras.Model(base.input, [layer.input for layer in relus])(images)
+    return [{"layer": layer.name, "largest": float(np.max(values)), "zeroed": float(np.mean(values <= 0)),
+             "clipped": float(np.mean(values > 6))} for layer, values in zip(relus, map(np.asarray, inputs))]
+
+
+def fixed_point_step(high, bits=8):
+    """The gap between neighbouring stored values when [0, high] is stored in ``bits`` bits (2**bits levels)."""
+    return high / (2 ** bits - 1)
+
+
+# ---------------------------------------------------------------------------------------
+# The block's family: MobileNet v1 before it, EfficientNet's MBConv after it
+
+def v1_block_layers(v1, k):
+    """Block ``k`` (1..13) of ``keras.applications.MobileNet``: a 3×3 depthwise conv and a 1×1
+    pointwise conv, each with BatchNorm and ReLU6 (and the padding of a stride-2 block)."""
+    import re
+
+    return [layer for layer in v1.layers if re.fullmatch(rf"conv_(pad|dw|pw)_{k}(_bn|_relu)?", layer.name)]
+
+
+def layers_named(model, start):
+    """The layers of ``model`` whose names start with ``start`` (EfficientNet's block 'block2b_')."""
+    return [layer for layer in model.layers if layer.name.startswith(start)]
+
+
+# Keras calls swish "silu" (the same function, x·sigmoid(x)); we use the EfficientNet paper's name.
+ACTIVATION_NAMES = {"silu": "swish"}
+
+
+def describe_layer(layer):
+    """A few words for one layer: 'conv 1×1 → 144', 'depthwise 3×3 /2', 'BN', 'ReLU6', 'add'..."""
+    import keras
+
+    activation = getattr(layer, "activation", None)
+    name = getattr(activation, "__name__", "linear")
+    then = "" if name == "linear" else f" + {ACTIVATION_NAMES.get(name, name)}"
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
+        stride = f" /{layer.strides[0]}" if layer.strides[0] != 1 else ""
+        return f"depthwise {layer.kernel_size[0]}×{layer.kernel_size[1]}{stride}{then}"
+    if isinstance(layer, keras.layers.Conv2D):
+        return f"conv {layer.kernel_size[0]}×{layer.kernel_size[1]} → {layer.filters}{then}"
+    if isinstance(layer, keras.layers.ReLU):
+        return "ReLU" if layer.max_value is None else f"ReLU{float(layer.max_value):g}"
+    if isinstance(layer, keras.layers.Activation):
+        return ACTIVATION_NAMES.get(name, name)
+    words = {"BatchNormalization": "BN", "Add": "add", "Multiply": "multiply", "ZeroPadding2D": "pad",
+             "GlobalAveragePooling2D": "global average", "Reshape": "reshape", "Dropout": "dropout"}
+    return words.get(type(layer).__name__, type(layer).__name__)
+
+
+def block_summary(layers):
+    """One block, from its list of layers: the layers in words, how many convolutions, parameters
+    (as Keras counts them, BatchNorm included), multiply-adds, and whether it adds its input."""
+    import keras
+
+    from lessons import convcost
+
+    return {"layers": [describe_layer(layer) for layer in layers],
+            "convolutions": sum(isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D))
+                                for layer in layers),
+            "params": sum(layer.count_params() for layer in layers),
+            "macs": sum(convcost.layer_cost(layer).macs for layer in layers),
+            "residual add": any(isinstance(layer, keras.layers.Add) for layer in layers),
+            "input": tuple(layers[0].input.shape[1:]), "output": tuple(layers[-1].output.shape[1:])}
+
+
 # ---------------------------------------------------------------------------------------
 # Memory: which tensors must exist at the same time
 
@@ -325,8 +436,10 @@ def tensor_sizes(block):
             for layer in block.layers if isinstance(layer, kept)]
 
 
-def block_memory(base):
-    """Per block: tensor sizes (floats) and the peak memory of two ways of running it.
+def peak_memory(input_shape, expanded_shape, depthwise_shape, output_shape, residual):
+    """Tensor sizes (floats) of one block and the peak memory of two ways of running it.
+
+    ``expanded_shape`` is None for a block without expansion (t = 1).
 
     layer by layer: every conv's whole input and output exist at once (BN and ReLU6 work in
         place), and x stays alive until the residual add;
@@ -334,20 +447,50 @@ def block_memory(base):
         expanded channel at a time, the projection accumulating into the output, so only
         x, the output and one channel of the expanded and depthwise tensors ever exist.
     """
+    x, depthwise, y = _floats(input_shape), _floats(depthwise_shape), _floats(output_shape)
+    expanded = x if expanded_shape is None else _floats(expanded_shape)
+    keep_x = x if residual else 0
+    steps = [0 if expanded_shape is None else x + expanded, expanded + depthwise + keep_x, depthwise + y + keep_x]
+    one_channel = _floats(input_shape[:2]) + _floats(depthwise_shape[:2])
+    return {"input": x, "expanded": expanded, "depthwise": depthwise, "output": y,
+            "layer_by_layer": max(steps), "streamed": x + y + one_channel}
+
+
+def block_memory(base):
+    """Per block of the real model: :func:`peak_memory`, from its layers' shapes."""
     rows = []
     for k in block_numbers(base):
         spec, name = read_block(base, k), prefix(k)
-        x = _floats(spec.input_shape)
-        expanded = _floats(base.get_layer(name + "expand_relu").output.shape[1:]) if spec.t != 1 else x
-        depthwise_shape = base.get_layer(name + "depthwise_relu").output.shape[1:]
-        depthwise = _floats(depthwise_shape)
-        y = _floats(base.get_layer(name + "project_BN").output.shape[1:])
-        keep_x = x if spec.residual else 0
-        steps = [x + expanded if spec.t != 1 else 0, expanded + depthwise + keep_x, depthwise + y + keep_x]
-        one_channel = _floats(spec.input_shape[:2]) + _floats(depthwise_shape[:2])
-        rows.append({"block": k, "input": x, "expanded": expanded, "depthwise": depthwise, "output": y,
-                     "layer_by_layer": max(steps), "streamed": x + y + one_channel})
+        expanded = base.get_layer(name + "expand_relu").output.shape[1:] if spec.t != 1 else None
+        rows.append({"block": k, **peak_memory(spec.input_shape, expanded,
+                                               base.get_layer(name + "depthwise_relu").output.shape[1:],
+                                               base.get_layer(name + "project_BN").output.shape[1:], spec.residual)})
     return rows
+
+
+def block_costs(block):
+    """Parameters, multiply-adds, largest tensor (floats) and :func:`peak_memory` of a block model.
+
+    The tensors are found by layer type, not by name, so any block that passes the week's
+    check can be measured: the 1×1 conv before the depthwise conv expands, the one after projects.
+    """
+    import keras
+
+    from lessons import convcost
+
+    kinds = [layer for layer in block.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D))]
+    depthwise = next(i for i, layer in enumerate(kinds) if isinstance(layer, keras.layers.DepthwiseConv2D))
+    expanded = kinds[0].output.shape[1:] if depthwise > 0 else None
+    residual = any(isinstance(layer, keras.layers.Add) for layer in block.layers)
+    cost = convcost.model_cost(block)
+    return {"params": cost.params, "macs": cost.macs, "largest tensor": max(size for _, _, size in tensor_sizes(block)),
+            **peak_memory(block.inputs[0].shape[1:], expanded, kinds[depthwise].output.shape[1:],
+                          block.output.shape[1:], residual)}
+
+
+def expansion_costs(block, input_shape, c, s, expansions):
+    """:func:`block_costs` of the block ``block`` builds for each expansion rate t in ``expansions``."""
+    return [{"t": t, **block_costs(build(block, input_shape, t, c, s, f"t{t}_"))} for t in expansions]
 
 
 def memory_figure(rows, image_size=None, bytes_per_float=BYTES_PER_FLOAT):

@@ -18,7 +18,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-# The kinds of layer with weights in MobileNetV2 ("standard" is its 3×3 stem).
+# The kinds of layer with weights in MobileNetV2 ("standard" is its 3×3 stem). EfficientNet
+# adds one more, "normalization": an input layer that holds a mean and a variance per colour.
 KINDS = ("standard", "depthwise", "pointwise", "batchnorm", "dense")
 
 
@@ -60,6 +61,12 @@ def batchnorm_params(channels, scale=True, center=True):
     return (2 + scale + center) * channels
 
 
+def normalization_params(channels):
+    # A mean and a variance per channel, and the number of samples they were adapted on
+    # (Keras counts all three, although none is trained).
+    return 2 * channels + 1
+
+
 def standard_macs(kernel_size, c_in, c_out, out_size):
     return _area(out_size) * standard_params(kernel_size, c_in, c_out)
 
@@ -92,8 +99,9 @@ def conv_costs(kernel_size, c_in, c_out, out_size):
 
 
 def layer_kind(layer):
-    """'standard', 'depthwise', 'pointwise' (a 1×1 Conv2D), 'batchnorm', 'dense', or None for
-    a layer without weights (ReLU, Add, padding, pooling...)."""
+    """'standard', 'depthwise', 'pointwise' (a 1×1 Conv2D), 'batchnorm', 'dense',
+    'normalization' (EfficientNet's input layer), or None for a layer without weights (ReLU,
+    swish, Add, Multiply, padding, pooling, rescaling...)."""
     import keras
 
     if isinstance(layer, keras.layers.DepthwiseConv2D):
@@ -104,6 +112,8 @@ def layer_kind(layer):
         return "batchnorm"
     if isinstance(layer, keras.layers.Dense):
         return "dense"
+    if isinstance(layer, keras.layers.Normalization) and layer.weights:  # no weights when given constants
+        return "normalization"
     if layer.weights:
         raise ValueError(f"Layer {layer.name} ({type(layer).__name__}) has weights this course does not count.")
     return None
@@ -117,10 +127,13 @@ def layer_cost(layer):
     """
     kind = layer_kind(layer)
     if kind is None:
-        # ReLU6, Add and pooling do no multiply-adds worth counting next to the convolutions;
-        # like the paper, we count only those of convolutions and dense layers.
+        # ReLU6, swish, Add, Multiply and pooling do no multiply-adds worth counting next to
+        # the convolutions; like the papers, we count only those of convolutions and dense layers.
         return Cost(0, 0)
     c_in, c_out = layer.input.shape[-1], layer.output.shape[-1]
+    if kind == "normalization":
+        # Zero multiply-adds: like BatchNorm, it folds into the first convolution.
+        return Cost(normalization_params(c_out), 0)
     if kind == "batchnorm":
         # Zero multiply-adds: at inference BatchNorm folds into the convolution before it.
         return Cost(batchnorm_params(c_out, layer.scale, layer.center), 0)
@@ -139,12 +152,13 @@ def layer_cost(layer):
 
 
 def cost_by_kind(model):
-    """Walk the model's layers: total parameters and multiply-adds of each kind of layer."""
+    """Walk the model's layers: total parameters and multiply-adds of each kind of layer
+    (every kind of :data:`KINDS`, and "normalization" only in a model that has one)."""
     totals = {kind: Cost(0, 0) for kind in KINDS}
     for layer in model.layers:
         kind = layer_kind(layer)
         if kind is not None:
-            totals[kind] += layer_cost(layer)
+            totals[kind] = totals.get(kind, Cost(0, 0)) + layer_cost(layer)
     return totals
 
 
@@ -197,15 +211,18 @@ def mobilenetv2(alpha=1.0, image_size=224, include_top=True):
 
 def width_resolution_table(alphas, sizes):
     """The real MobileNetV2 (with its 1000-class classifier) for every width multiplier and
-    image size: one row each, with the parameters with and without BatchNorm and the top."""
+    image size: one row each, with the parameters with and without BatchNorm and the top, the
+    multiply-adds with and without the top, and the :func:`stage_widths`."""
     rows = []
     for alpha in alphas:
         for size in sizes:
-            kinds = cost_by_kind(mobilenetv2(alpha, size, include_top=True))
+            model = mobilenetv2(alpha, size, include_top=True)
+            kinds = cost_by_kind(model)
             total = sum(kinds.values(), Cost(0, 0))
             rows.append({"alpha": alpha, "size": size, "params": total.params, "macs": total.macs,
                          "params_without_bn": total.params - kinds["batchnorm"].params,
-                         "params_without_top": total.params - kinds["dense"].params})
+                         "params_without_top": total.params - kinds["dense"].params,
+                         "macs_without_top": total.macs - kinds["dense"].macs, "widths": stage_widths(model)})
     return rows
 
 

@@ -2,6 +2,10 @@
 
 Everything is computed from two arrays, the true labels and the predicted
 probabilities, so it works the same for a Keras model, a TFLite file or any other.
+
+A class's accuracy on a few dozen test photos is a coarse estimate: each one carries a
+95 % Wilson interval (:func:`wilson_interval`). Averaging per-class figures is not the
+same as the accuracy over all photos when classes differ in size (:func:`averages`).
 """
 from dataclasses import dataclass
 
@@ -28,7 +32,8 @@ class Report:
 
     @property
     def per_class(self):
-        """Precision, recall, F1 and support of every class."""
+        """Precision, recall, F1 and support of every class, and the 95 % Wilson interval of
+        its recall (the share of the class's photos classified right: its accuracy)."""
         confusion = self.confusion
         correct = np.diag(confusion).astype(float)
         predicted, actual = confusion.sum(axis=0), confusion.sum(axis=1)
@@ -36,8 +41,10 @@ class Report:
         recall = np.divide(correct, actual, out=np.zeros_like(correct), where=actual > 0)
         total = precision + recall
         f1 = np.divide(2 * precision * recall, total, out=np.zeros_like(correct), where=total > 0)
-        return {name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-                for name, p, r, f, s in zip(self.class_names, precision, recall, f1, actual)}
+        low, high = wilson_interval(correct, actual)
+        return {name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s),
+                       "recall_low": float(lo), "recall_high": float(hi)}
+                for name, p, r, f, s, lo, hi in zip(self.class_names, precision, recall, f1, actual, low, high)}
 
     @property
     def misclassified(self):
@@ -63,12 +70,56 @@ def report(labels, probabilities, class_names, files=None):
                   files=list(files) if files is not None else [])
 
 
+def wilson_interval(successes, trials, z=1.96):
+    """(low, high): the Wilson score interval of a proportion ``successes / trials``.
+
+    With z = 1.96 it is a 95 % interval. Unlike p ± z·sqrt(p(1 − p)/n) it stays inside
+    [0, 1] and is not zero-width at 0 % or 100 %, which matters for a class of a few
+    photos that the model gets all right. Works elementwise on arrays; no trials: (0, 1).
+    """
+    successes = np.asarray(successes, dtype=float)
+    trials = np.asarray(trials, dtype=float)
+    n = np.maximum(trials, 1)
+    p = successes / n
+    denominator = 1 + z ** 2 / n
+    centre = (p + z ** 2 / (2 * n)) / denominator
+    half = z * np.sqrt(p * (1 - p) / n + z ** 2 / (4 * n ** 2)) / denominator
+    low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    return np.where(trials > 0, low, 0.0), np.where(trials > 0, high, 1.0)
+
+
+def averages(per_class):
+    """``{"micro": ..., "macro": ...}`` of the per-class recalls (a report's or a meta.json's).
+
+    Micro: every photo counts once, the accuracy over all photos (recalls weighted by the
+    classes' photo counts). Macro: every class counts once, the plain mean of the recalls.
+    They agree when every class has as many photos.
+    """
+    recall = np.array([row["recall"] for row in per_class.values()])
+    support = np.array([row["support"] for row in per_class.values()])
+    return {"micro": float(np.sum(recall * support) / np.sum(support)), "macro": float(np.mean(recall))}
+
+
+def nearest_neighbour_accuracy(features, labels):
+    """Share of examples whose most similar OTHER example (cosine similarity of their
+    feature vectors) has the same label: a one-nearest-neighbour classifier, each example
+    left out in turn. Tells features that group a class together from ones that do not."""
+    features = np.asarray(features, dtype=np.float64)
+    labels = np.asarray(labels)
+    unit = features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    similarity = unit @ unit.T
+    np.fill_diagonal(similarity, -np.inf)
+    return float(np.mean(labels[similarity.argmax(axis=1)] == labels))
+
+
 def format_report(rep):
     """Accuracy and the per-class table as text."""
     lines = [f"accuracy {rep.accuracy:.1%} on {len(rep.labels)} photos",
-             f"{'class':<14}{'precision':>10}{'recall':>8}{'f1':>7}{'photos':>8}"]
+             f"{'class':<14}{'precision':>10}{'recall':>8}{'95% interval':>16}{'f1':>7}{'photos':>8}"]
     for name, row in rep.per_class.items():
-        lines.append(f"{name:<14}{row['precision']:>10.1%}{row['recall']:>8.1%}{row['f1']:>7.2f}{row['support']:>8}")
+        interval = f"{row['recall_low']:.0%}–{row['recall_high']:.0%}"
+        lines.append(f"{name:<14}{row['precision']:>10.1%}{row['recall']:>8.1%}{interval:>16}{row['f1']:>7.2f}"
+                     f"{row['support']:>8}")
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from lessons import checkpoint, data
+from lessons import model as mv2
 from lessons.inference import Classifier
 
 CALIBRATION_PHOTOS = 200
@@ -83,6 +84,28 @@ def _result(path, predicted, reference, labels):
     return {"file": path.name, "bytes": path.stat().st_size,
             "test_accuracy": float(np.mean(predicted == labels)),
             "agreement_with_keras": float(np.mean(predicted == reference)), "test_photos": int(len(labels))}
+
+
+def relu6_input_peaks(model, pixels, batch_size=32):
+    """(ReLU6 layer names, (photos, layers) array): the largest value each ReLU6 *receives* per photo.
+
+    ReLU6 clips at 6 whatever comes in, so the INT8 file can store its output with the fixed
+    scale 6/255. These peaks are the range a plain (unclipped) ReLU in the same place would need,
+    which only calibration photos can estimate.
+    """
+    import keras
+
+    base = mv2.backbone(model)
+    relus = [layer for layer in base.layers if isinstance(layer, keras.layers.ReLU) and layer.max_value == 6]
+    # One number per photo and layer, computed inside the graph: the activations themselves would
+    # take gigabytes for a few hundred photos at 224 px.
+    probe = keras.Model(base.input, [keras.ops.max(layer.input, axis=(1, 2, 3)) for layer in relus])
+    preprocess = model.get_layer("preprocess")
+    peaks = []
+    for i in range(0, len(pixels), batch_size):
+        scaled = preprocess(np.asarray(pixels[i:i + batch_size], dtype=np.float32))
+        peaks.append(np.stack([np.asarray(p) for p in probe(scaled, training=False)], axis=1))
+    return [layer.name for layer in relus], np.concatenate(peaks)
 
 
 def format_results(results):

@@ -3,8 +3,8 @@
 Before training: how many photos each class has (:func:`class_counts_figure`), what they
 look like (:func:`photo_grid_figure`) and what augmentation does to one
 (:func:`augmentation_figure`). After: the learning curve of both phases from a
-checkpoint's history (:func:`learning_curve_figure`), the accuracy on each class
-(:func:`per_class_figure`) and the photos the model got wrong
+checkpoint's history (:func:`learning_curve_figure`), the accuracy on each class with its
+interval (:func:`per_class_figure`) and the photos the model got wrong
 (:func:`misclassified_figure`). Photos are shown as the model sees them, letterboxed to a
 square by :func:`lessons.images.load_pixels`.
 """
@@ -111,7 +111,9 @@ def learning_curve_figure(history, title="Learning curve"):
 
 
 def per_class_figure(reports):
-    """Accuracy on each class's photos (its recall), one bar per ``{name: Report}``."""
+    """Accuracy on each class's photos (its recall), one bar per ``{name: Report}``, with
+    its 95 % Wilson interval as an error bar: a class of a few dozen test photos gives a
+    coarse figure, and the bars say how coarse."""
     import matplotlib.pyplot as plt
 
     names = list(reports)
@@ -120,13 +122,18 @@ def per_class_figure(reports):
     fig, ax = plt.subplots(figsize=(7, 0.9 + 0.35 * len(classes) * max(1, len(names) / 2)))
     y = np.arange(len(classes))
     for i, name in enumerate(names):
-        recall = [reports[name].per_class[c]["recall"] for c in classes]
-        ax.barh(y + i * height, recall, height, label=f"{name} ({reports[name].accuracy:.0%} overall)")
+        rows = [reports[name].per_class[c] for c in classes]
+        recall = np.array([row["recall"] for row in rows])
+        error = [recall - [row["recall_low"] for row in rows], [row["recall_high"] for row in rows] - recall]
+        ax.barh(y + i * height, recall, height, xerr=error, capsize=2, error_kw={"elinewidth": 0.8},
+                label=f"{name} ({reports[name].accuracy:.0%} overall)")
     ax.set_yticks(y + height * (len(names) - 1) / 2, classes)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_xlabel("share of the class's test photos classified right")
-    ax.set_title("Accuracy per class")
+    ax.set_xlabel("share of the class's test photos classified right (bars: 95 % Wilson interval)")
+    support = sorted({row["support"] for row in reports[names[0]].per_class.values()})
+    photos = f"{support[0]}" if len(support) == 1 else f"{support[0]}–{support[-1]}"
+    ax.set_title(f"Accuracy per class ({photos} test photos a class)")
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig

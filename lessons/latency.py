@@ -82,3 +82,29 @@ def format_table(results, baseline=None):
             line += f"{results[baseline].median / latency.median:>{len(speed_up) - 1}.1f}x"
         lines.append(line)
     return "\n".join(lines)
+
+
+def tflite_runner(path, image_size=None, threads=1):
+    """A callable that times a ``.tflite`` file alone: one photo in, the raw output out.
+
+    ``threads`` sets how many CPU threads LiteRT may use (a phone benchmark often uses one big
+    core); ``image_size`` resizes the file's input first: a fully convolutional network with
+    global pooling runs at any size, so a file exported at 96 px can be timed at 224 px.
+    """
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:  # no LiteRT wheel for this platform (Windows): TensorFlow's own copy
+        from tensorflow.lite.python.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path), num_threads=threads)
+    given = interpreter.get_input_details()[0]
+    if image_size:
+        interpreter.resize_tensor_input(given["index"], [1, image_size, image_size, 3])
+    interpreter.allocate_tensors()
+    output = interpreter.get_output_details()[0]["index"]
+
+    def run(batch):
+        interpreter.set_tensor(given["index"], np.asarray(batch[:1], dtype=given["dtype"]))
+        interpreter.invoke()
+        return interpreter.get_tensor(output)
+    return run

@@ -16,6 +16,9 @@ The *effective* field is measured: the gradient of one unit with respect to the 
 photo says how much each pixel actually moves it (:func:`effective_field`).
 :func:`set_positive_weights` gives a network in which no gradient cancels or is clipped, so
 that the gradient's support is exactly the theoretical field: the tests' brute-force check.
+
+:func:`on_canvas` and :func:`accuracy_by_side` shrink the object instead: how small can it get,
+inside fields and a grid that stay the same, before a classifier loses it?
 """
 from dataclasses import dataclass
 
@@ -66,6 +69,17 @@ def conv_axis(axis, kernel, stride=1, dilation=1, padding=(0, 0)):
                 jump=axis.jump * stride,
                 first=axis.first - before * axis.jump,
                 length=(axis.length + before + after - extent) // stride + 1)
+
+
+def chain_field(layers):
+    """(size, jump) in input pixels after a chain of ``(kernel, stride)`` windows.
+
+    Padding and dilation are left out: padding moves where a field starts, not its size.
+    """
+    axis = input_axis(1)
+    for kernel, stride in layers:
+        axis = conv_axis(axis, kernel, stride)
+    return axis.size, axis.jump
 
 
 def same_padding(length, kernel, stride=1, dilation=1):
@@ -461,3 +475,38 @@ def effective_sizes(model, photos, layers):
         centre = field.rows.centre(unit[0]), field.cols.centre(unit[1])
         sizes.append((layer, field.size, mass_square(heatmap, centre)))
     return sizes
+
+
+# ---- objects smaller than the field ------------------------------------------------------
+
+def on_canvas(pixels, side, corner=None):
+    """The photo shrunk to ``side`` x ``side`` px on a grey canvas of the photo's own size.
+
+    ``corner`` is the (row, col) of its top-left pixel; by default it is centred. The grey is
+    the letterbox grey the course pads photos with, so the canvas adds nothing the
+    classifier has not seen at the edges of letterboxed photos.
+    """
+    from PIL import Image
+
+    from lessons.images import LETTERBOX_FILL
+
+    height, width = pixels.shape[:2]
+    if not 0 < side <= min(height, width):
+        raise ValueError(f"side {side} does not fit a {height}x{width} photo")
+    top, left = corner if corner is not None else ((height - side) // 2, (width - side) // 2)
+    canvas = Image.new("RGB", (width, height), (LETTERBOX_FILL,) * 3)
+    canvas.paste(Image.fromarray(pixels).resize((side, side), Image.Resampling.BILINEAR), (left, top))
+    return np.asarray(canvas)
+
+
+def accuracy_by_side(predict, photos, labels, sides):
+    """[(side, share of photos classified right)] with each photo shrunk to ``side`` px.
+
+    ``predict`` maps a batch of uint8 pixels (n, h, w, 3) to class scores (n, classes);
+    ``labels`` are the photos' class indices. The canvas keeps the input size, so only the
+    object's size changes, not the network's fields or grid.
+    """
+    labels = np.asarray(labels)
+    return [(side, float(np.mean(np.argmax(predict(np.stack([on_canvas(p, side) for p in photos])), axis=1)
+                                 == labels)))
+            for side in sides]

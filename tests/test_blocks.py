@@ -128,7 +128,7 @@ def test_memory_per_block(base_224):
 
 def test_narrow_wide_narrow_against_wide_narrow_wide():
     inputs = keras.Input((56, 56, 24))
-    ours = keras.Model(inputs, blocks.inverted_residual_block(inputs, 2, 6, 24, 1))
+    ours = keras.Model(inputs, blocks.inverted_residual_block(inputs, 6, 24, 1, "block_2_"))
     wide = keras.Input((56, 56, 144))
     resnet = keras.Model(wide, blocks.classic_bottleneck(wide, 24))
     assert [shape[-1] for _, shape, _ in blocks.tensor_sizes(ours)] == [24, 144, 144, 24, 24]
@@ -156,45 +156,125 @@ def test_figures(base_224):
     assert len(fig.axes[0].patches) == 2 * 17
     inputs = keras.Input((56, 56, 24))
     wide = keras.Input((56, 56, 144))
-    fig2 = blocks.widths_figure(keras.Model(inputs, blocks.inverted_residual_block(inputs, 2, 6, 24, 1)),
+    fig2 = blocks.widths_figure(keras.Model(inputs, blocks.inverted_residual_block(inputs, 6, 24, 1, "block_2_")),
                                 keras.Model(wide, blocks.classic_bottleneck(wide, 24)))
     assert [len(ax.patches) for ax in fig2.axes] == [5, 5]
     plt.close("all")
 
 
-# --- the exercise checks -----------------------------------------------------------------
+def test_residual_rule_against_keras_own_builder():
+    """Keras's block builder (the code behind keras.applications.MobileNetV2) adds x only at stride 1 with
+    unchanged channels: a stride-2 block that keeps its channels has no Add layer."""
+    from keras.src.applications.mobilenet_v2 import _inverted_res_block
 
-def right_shapes(height, width, channels, t, c, s):
-    after = (-(-height // s), -(-width // s))
-    return [(height, width, t * channels), (*after, t * channels), (*after, c)]
-
-
-def test_check_shapes_through_block(capsys):
-    assert week2.check_shapes_through_block(right_shapes) is True
-
-    def floor_division(height, width, channels, t, c, s):
-        return [(height, width, t * channels), (height // s, width // s, t * channels), (height // s, width // s, c)]
-
-    assert week2.check_shapes_through_block(floor_division) is False
-    assert "rounding up" in capsys.readouterr().out
-
-    def stub(*args):
-        raise NotImplementedError()
-
-    assert week2.check_shapes_through_block(stub) is False
-    assert "not written yet" in capsys.readouterr().out
-    assert week2.check_shapes_through_block(lambda *args: 42) is False
-    assert "list of three" in capsys.readouterr().out
+    for stride, channels_in, channels_out in [(1, 24, 24), (2, 24, 24), (1, 24, 32), (2, 24, 32)]:
+        inputs = keras.Input((14, 14, channels_in))
+        made = keras.Model(inputs, _inverted_res_block(inputs, 6, stride, 1.0, channels_out, block_id=1))
+        adds = any(isinstance(layer, keras.layers.Add) for layer in made.layers)
+        assert adds == blocks.has_residual(stride, channels_in, channels_out)
 
 
-def test_check_has_residual(capsys):
-    assert week2.check_has_residual(lambda s, cin, cout: s == 1 and cin == cout) is True
-    assert "10 of them" in capsys.readouterr().out
-    assert week2.check_has_residual(lambda s, cin, cout: s == 1) is False
-    assert "different shapes" in capsys.readouterr().out
+# --- any block function, weights copied by order --------------------------------------------
 
-    def stub(*args):
-        raise NotImplementedError()
+def renamed_block(x, expansion, out_channels, stride, name):
+    """The course's block with other layer names (as a student may write it)."""
+    return blocks.inverted_residual_block(x, expansion, out_channels, stride, "mine_" + name.replace("_", "") + "_")
 
-    assert week2.check_has_residual(stub) is False
-    assert "not written yet" in capsys.readouterr().out
+
+def test_build_names_the_model_and_its_layers():
+    ours = blocks.build(blocks.inverted_residual_block, (28, 28, 32), 6, 64, 2, "wide_")
+    assert ours.name == "wide" and ours.output.shape[1:] == (14, 14, 64)
+    assert [layer.name for layer in ours.layers][:3] == ["wide_input", "wide_expand", "wide_expand_BN"]
+    assert blocks.build_block(blocks.BlockSpec(0, (112, 112, 32), 1, 16, 1)).name == "our_block_0"
+
+
+def test_a_block_with_other_names_is_compared_by_layer_order(small_base):
+    for k in (0, 2, 3):
+        x = blocks.block_input(small_base, k, images(SMALL))
+        assert blocks.compare_with_real(small_base, k, x, renamed_block) < 1e-4
+
+
+def test_copy_weights_refuses_blocks_that_do_not_match(small_base):
+    spec = blocks.read_block(small_base, 2)
+    fewer = blocks.build(blocks.inverted_residual_block, spec.input_shape, 1, spec.c, spec.s, "t1_")  # no expansion
+    with pytest.raises(ValueError, match="layers with weights"):
+        blocks.copy_weights(blocks.block_layers(small_base, 2), fewer)
+
+
+# --- what a block costs, for any expansion rate -----------------------------------------------
+
+def test_block_costs_agree_with_the_real_model(base_224):
+    memory = {row["block"]: row for row in blocks.block_memory(base_224)}
+    for k in (0, 1, 2, 13):
+        costs = blocks.block_costs(blocks.build_block(blocks.read_block(base_224, k)))
+        assert {key: costs[key] for key in memory[k] if key != "block"} == {
+            key: value for key, value in memory[k].items() if key != "block"}
+        real = blocks.block_summary(blocks.block_layers(base_224, k))
+        assert (costs["params"], costs["macs"]) == (real["params"], real["macs"])
+
+
+def test_expansion_costs_grow_linearly_and_streaming_does_not():
+    rows = blocks.expansion_costs(blocks.inverted_residual_block, (56, 56, 24), 24, 1, range(2, 11))
+    assert [row["t"] for row in rows] == list(range(2, 11))
+    six = rows[4]
+    # 1×1 expand 24 -> 144, 3×3 depthwise on 144, 1×1 project 144 -> 24, and 4 BatchNorm numbers per channel.
+    assert six["params"] == 24 * 144 + 9 * 144 + 144 * 24 + 4 * (144 + 144 + 24)
+    assert six["macs"] == 56 * 56 * (24 * 144 + 9 * 144 + 144 * 24)
+    assert six["largest tensor"] == six["expanded"] == 56 * 56 * 144
+    assert six["layer_by_layer"] == 56 * 56 * (24 + 144 + 144)  # x kept for the add, expanded, depthwise output
+    for key in ("params", "macs", "layer_by_layer"):
+        assert len({b[key] - a[key] for a, b in zip(rows, rows[1:])}) == 1
+    assert {row["streamed"] for row in rows} == {56 * 56 * (24 + 24 + 2)}
+
+
+def test_peak_memory_without_expansion_or_residual():
+    row = blocks.peak_memory((112, 112, 32), None, (112, 112, 32), (112, 112, 16), residual=False)
+    assert row["expanded"] == row["input"] == 112 * 112 * 32
+    assert row["layer_by_layer"] == 112 * 112 * (32 + 32)  # the depthwise conv's input and output
+    assert row["streamed"] == 112 * 112 * (32 + 16 + 2)
+
+
+# --- what "N layers" means, and the block's family ------------------------------------------
+
+def test_layer_counts_give_the_notes_53_and_the_v1_papers_28():
+    v2 = keras.applications.MobileNetV2(weights=None)
+    counts = blocks.layer_counts(v2)
+    assert counts["keras layers"] == 156 and counts["convolutions"] == 52
+    assert counts["convolution and dense layers"] == 53
+    v1 = keras.applications.MobileNet(weights=None)
+    counts = blocks.layer_counts(v1)
+    assert counts["by kind"]["DepthwiseConv2D"] == 13 and "Add" not in counts["by kind"]
+    assert counts["convolution and dense layers"] == 28  # the classifier of Keras's v1 is a 1×1 Conv2D
+
+
+def test_a_v1_block_is_two_convolutions_with_relu6():
+    v1 = keras.applications.MobileNet(input_shape=(224, 224, 3), include_top=False, weights=None)
+    for k in range(1, 14):
+        summary = blocks.block_summary(blocks.v1_block_layers(v1, k))
+        assert summary["convolutions"] == 2 and not summary["residual add"]
+        assert [word for word in summary["layers"] if word != "pad"][1:3] == ["BN", "ReLU6"]
+        assert summary["layers"][-2:] == ["BN", "ReLU6"]
+    block3 = blocks.block_summary(blocks.v1_block_layers(v1, 3))
+    assert block3["params"] == 9 * 128 + 128 * 128 + 4 * (128 + 128)
+    assert block3["macs"] == 56 * 56 * (9 * 128 + 128 * 128)
+    assert blocks.v1_block_layers(v1, 2)[0].name == "conv_pad_2"
+
+
+def test_describe_layer_and_an_efficientnet_mbconv():
+    effnet = keras.applications.EfficientNetB0(input_shape=(224, 224, 3), include_top=False, weights=None)
+    words = blocks.block_summary(blocks.layers_named(effnet, "block2b_"))["layers"]
+    assert words == ["conv 1×1 → 144", "BN", "swish", "depthwise 3×3", "BN", "swish", "global average", "reshape",
+                     "conv 1×1 → 6 + swish", "conv 1×1 → 144 + sigmoid", "multiply", "conv 1×1 → 24", "BN", "dropout",
+                     "add"]
+    assert blocks.describe_layer(keras.layers.ReLU()) == "ReLU"
+    assert blocks.describe_layer(keras.layers.DepthwiseConv2D(3, strides=2)) == "depthwise 3×3 /2"
+
+
+def test_relu6_statistics_and_the_fixed_point_step(small_base):
+    stats = blocks.relu6_statistics(small_base, images(SMALL))
+    assert len(stats) == 35 and stats[0]["layer"] == "Conv1_relu"
+    for row in stats:
+        assert 0 <= row["clipped"] <= 1 - row["zeroed"] and row["largest"] > 0
+        assert (row["clipped"] > 0) == (row["largest"] > 6)
+    assert blocks.fixed_point_step(6) == pytest.approx(6 / 255)
+    assert blocks.fixed_point_step(1, bits=4) == pytest.approx(1 / 15)

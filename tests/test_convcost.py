@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from lessons import convcost
-from lessons.exercises import week1
 
 
 def called(layer, input_shape):
@@ -54,6 +53,16 @@ def test_dense_is_a_pointwise_conv_on_one_position():
     layer = called(keras.layers.Dense(10), (20,))
     assert convcost.layer_cost(layer) == (20 * 10 + 10, 20 * 10)
     assert convcost.layer_cost(layer).params == layer.count_params()
+
+
+def test_normalization_is_counted_like_keras():
+    layer = called(keras.layers.Normalization(), (5, 5, 3))  # EfficientNet's input layer
+    assert convcost.layer_kind(layer) == "normalization"
+    assert convcost.layer_cost(layer) == (convcost.normalization_params(3), 0) == (layer.count_params(), 0) == (7, 0)
+    assert convcost.layer_kind(called(keras.layers.Normalization(mean=0.5, variance=0.25), (5, 5, 3))) is None
+    inputs = keras.Input((5, 5, 3))
+    model = keras.Model(inputs, keras.layers.Conv2D(4, 1)(layer(inputs)))
+    assert convcost.cost_by_kind(model)["normalization"] == (7, 0)
 
 
 def test_multiply_adds_by_hand():
@@ -168,12 +177,14 @@ def test_width_multiplier_and_resolution():
     small, wide = table[0], table[2]
     assert small["params"] == table[1]["params"] and small["macs"] < table[1]["macs"]  # size: MACs only
     assert small["params"] - small["params_without_top"] == 1280 * 1000 + 1000  # 1280 kept for alpha < 1
+    assert small["macs"] - small["macs_without_top"] == 1280 * 1000
     assert wide["params"] - wide["params_without_top"] == 1792 * 1000 + 1000  # widened for alpha > 1
     no_top = convcost.mobilenetv2(0.35, 96, include_top=False)
     assert small["params_without_top"] == no_top.count_params()
     batchnorm = sum(layer.count_params() for layer in no_top.layers if convcost.layer_kind(layer) == "batchnorm")
     assert small["params"] - small["params_without_bn"] == batchnorm
     widths = convcost.stage_widths(no_top)
+    assert widths == small["widths"] == table[1]["widths"]  # the classifier and the size change no width
     assert list(widths) == list(convcost.STAGE_LAYERS)
     assert widths["Conv1"] == 16 and widths["Conv_1"] == 1280  # 32 × 0.35 = 11.2 rounds up to 16
     assert all(width % 8 == 0 for width in widths.values())
@@ -196,48 +207,3 @@ def test_the_built_kernel_and_its_restriction():
     assert convcost.channel_slice_ranks(kernel) == [1] * 4
     assert convcost.channel_slice_ranks(rng.normal(size=(3, 3, 4, 6))) == [6] * 4
     assert convcost.channel_slice_ranks(rng.normal(size=(3, 3, 2, 16))) == [9] * 2
-
-
-# The exercises: a right answer passes, wrong ones and stubs fail with a message that helps.
-
-def stub(*args):
-    raise NotImplementedError()
-
-
-def test_check_separable_params(capsys):
-    assert week1.check_separable_params(lambda k, c_in, c_out: k * k * c_in + c_in * c_out)
-    assert "✓" in capsys.readouterr().out
-    wrong = {
-        (lambda k, c_in, c_out: k * k * c_in * c_out): "STANDARD",
-        (lambda k, c_in, c_out: c_in * c_out): "only the pointwise",
-        (lambda k, c_in, c_out: k * k * c_in): "only the depthwise",
-        (lambda k, c_in, c_out: k * c_in + c_in * c_out): "K·K weights, not K",
-        (lambda k, c_in, c_out: k * k * c_out + c_in * c_out): "INPUT channel",
-        (lambda k, c_in, c_out: 42): "count the depthwise and the pointwise",
-        (lambda k, c_in, c_out: [1, 2]): "count the depthwise and the pointwise",
-        stub: "not written yet",
-        (lambda k, c_in, c_out: 1 / 0): "ZeroDivisionError",
-    }
-    for answer, hint in wrong.items():
-        assert week1.check_separable_params(answer) is False
-        out = capsys.readouterr().out
-        assert out.startswith("✗") and hint in out, out
-
-
-def test_check_standard_macs(capsys):
-    assert week1.check_standard_macs(lambda k, c_in, c_out, size: size * size * k * k * c_in * c_out)
-    assert "✓" in capsys.readouterr().out
-    wrong = {
-        (lambda k, c_in, c_out, size: k * k * c_in * c_out): "number of weights",
-        (lambda k, c_in, c_out, size: size * k * k * c_in * c_out): "size·size positions",
-        (lambda k, c_in, c_out, size: size * size * k * k * c_in): "every output CHANNEL",
-        (lambda k, c_in, c_out, size: size * size * k * k * c_out): "all C_in input channels",
-        (lambda k, c_in, c_out, size: size * size * k * c_in * c_out): "K·K weights, not K",
-        (lambda k, c_in, c_out, size: -1): "one output value",
-        (lambda k, c_in, c_out, size: np.zeros(3)): "one output value",
-        stub: "not written yet",
-    }
-    for answer, hint in wrong.items():
-        assert week1.check_standard_macs(answer) is False
-        out = capsys.readouterr().out
-        assert out.startswith("✗") and hint in out, out

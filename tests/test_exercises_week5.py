@@ -24,6 +24,12 @@ def pick_runtime(table, budget_ms):
     return max(fitting, key=lambda name: (table[name]["accuracy"], -table[name]["megabytes"]))
 
 
+def tta_worth_it(single, tta, budget_ms):
+    fixed = int(np.sum(~single["correct"] & tta["correct"]))
+    broken = int(np.sum(single["correct"] & ~tta["correct"]))
+    return tta["p90_ms"] <= budget_ms and fixed - broken > 2 * np.sqrt(fixed + broken)
+
+
 def run(check, function, capsys):
     result = check(function)
     return result, capsys.readouterr().out
@@ -33,13 +39,15 @@ def run(check, function, capsys):
     (week5.check_quantise, quantise), (week5.check_quantise, week5.reference_quantise),
     (week5.check_dequantise, dequantise), (week5.check_dequantise, week5.reference_dequantise),
     (week5.check_pick_runtime, pick_runtime), (week5.check_pick_runtime, week5.reference_pick_runtime),
+    (week5.check_tta_worth_it, tta_worth_it), (week5.check_tta_worth_it, week5.reference_tta_worth_it),
 ])
 def test_a_right_answer_passes(check, solution, capsys):
     result, out = run(check, solution, capsys)
     assert result is True and out.startswith("✓")
 
 
-@pytest.mark.parametrize("check", [week5.check_quantise, week5.check_dequantise, week5.check_pick_runtime])
+@pytest.mark.parametrize("check", [week5.check_quantise, week5.check_dequantise, week5.check_pick_runtime,
+                                   week5.check_tta_worth_it])
 def test_a_stub_fails_saying_it_is_not_written_yet(check, capsys):
     result, out = run(check, stub, capsys)
     assert result is False and out.startswith("✗") and "is not written yet" in out
@@ -106,6 +114,52 @@ def test_a_student_function_cannot_change_the_checks_tables(capsys):
 
     week5.check_pick_runtime(vandal)
     assert week5.reference_pick_runtime(week5.TABLES["a laptop"], 50) == "fp32"
+
+
+def tta_by_median(single, tta, budget_ms):
+    return tta_worth_it(single, {**tta, "p90_ms": tta["median_ms"]}, budget_ms)
+
+
+def tta_if_more_accurate(single, tta, budget_ms):
+    return tta["p90_ms"] <= budget_ms and tta["correct"].mean() > single["correct"].mean()
+
+
+def tta_if_a_point_better(single, tta, budget_ms):
+    return tta["p90_ms"] <= budget_ms and tta["correct"].mean() - single["correct"].mean() >= 0.01
+
+
+def tta_whatever_the_budget(single, tta, budget_ms):
+    return tta_worth_it(single, tta, float("inf"))
+
+
+def tta_if_anything_changed_clearly(single, tta, budget_ms):
+    fixed = int(np.sum(~single["correct"] & tta["correct"]))
+    broken = int(np.sum(single["correct"] & ~tta["correct"]))
+    return tta["p90_ms"] <= budget_ms and abs(fixed - broken) > 2 * np.sqrt(fixed + broken)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (tta_by_median, "its median fits, but a budget is judged by the p90"),
+    (tta_if_more_accurate, "is within chance unless it exceeds 2·√(fixed + broken)"),
+    (tta_if_a_point_better, "a small gain in accuracy points can be real on many photos"),
+    (tta_whatever_the_budget, "over the 40 ms budget: it cannot be worth it"),
+    (tta_if_anything_changed_clearly, "it does no good at any cost"),
+    (lambda single, tta, budget_ms: "yes", "return True or False"),
+])
+def test_a_wrong_tta_decision_gets_a_hint(wrong, hint, capsys):
+    result, out = run(week5.check_tta_worth_it, wrong, capsys)
+    assert result is False and hint in out, out
+
+
+def test_the_tta_cases_hold_both_answers_and_mean_what_they_say():
+    answers = [week5.reference_tta_worth_it(*week5._tta_inputs(case)) for case in week5.TTA_CASES]
+    assert answers == [True, False, False, False, False, False, True, False]
+    for case in week5.TTA_CASES:
+        single, tta, _ = week5._tta_inputs(case)
+        _, photos, right, fixed, broken = case[:5]
+        assert len(single["correct"]) == photos and single["correct"].sum() == right
+        assert (~single["correct"] & tta["correct"]).sum() == fixed
+        assert (single["correct"] & ~tta["correct"]).sum() == broken
 
 
 @pytest.mark.slow

@@ -98,6 +98,20 @@ def test_per_class_accuracy_has_a_bar_per_class_and_model(sample):
     assert widths[n] == 0.0 and sum(widths[n:]) == n - 1
 
 
+def test_per_class_bars_carry_their_wilson_intervals(sample):
+    rep = report(sample, 10)
+    fig = gallery.per_class_figure({"ten wrong": rep})
+    ax = fig.axes[0]
+    errorbar = next(c for c in ax.containers if isinstance(c, matplotlib.container.ErrorbarContainer))
+    segments = errorbar.lines[2][0].get_segments()
+    for segment, name in zip(segments, rep.class_names):
+        row = rep.per_class[name]
+        assert sorted(segment[:, 0]) == pytest.approx([row["recall_low"], row["recall_high"]])
+    # The first ten sample photos (all batteries) are wrong: 0 of 10, yet the interval is not zero-width.
+    assert segments[0][:, 0].max() > 0.2
+    assert "10 test photos a class" in ax.get_title()
+
+
 def test_the_mistakes_gallery_shows_the_most_confident_mistakes(sample):
     rep = report(sample, 7)
     fig = gallery.misclassified_figure(rep, limit=5, columns=3)

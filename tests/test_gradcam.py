@@ -1,9 +1,8 @@
 """Grad-CAM: the maths, and that it points at the object."""
 import numpy as np
 import pytest
-from PIL import Image
-
 from lessons import gradcam, images, model as mv2
+from lessons import receptive_field as rf
 from lessons.inference import Classifier
 from lessons.paths import SAMPLE_DATA
 
@@ -29,10 +28,9 @@ def test_with_a_linear_head_grad_cam_is_the_class_activation_map(small_checkpoin
 
 def test_it_points_at_the_object(reference_model):
     """A photo shrunk into one corner of an empty grey canvas: the map must light up there."""
-    photo = images.open_image(sorted(SAMPLE_DATA.glob("shoes/*.jpg"))[0]).resize((112, 112))
-    canvas = Image.new("RGB", (224, 224), (images.LETTERBOX_FILL,) * 3)
-    canvas.paste(photo, (112, 112))  # bottom-right quadrant
-    cam, _ = gradcam.GradCam(reference_model.runtime.model)(np.asarray(canvas))
+    photo = images.load_pixels(sorted(SAMPLE_DATA.glob("shoes/*.jpg"))[0], 224)
+    canvas = rf.on_canvas(photo, 112, corner=(112, 112))  # bottom-right quadrant
+    cam, _ = gradcam.GradCam(reference_model.runtime.model)(canvas)
     half = cam.shape[0] // 2
     assert cam[half:, half:].sum() > 0.5 * cam.sum()
 
@@ -43,3 +41,22 @@ def test_the_overlay_keeps_the_photo_size(reference_model):
     picture = gradcam.overlay(pixels, cam)
     assert picture.size == (224, 224) and picture.mode == "RGB"
     assert 0 <= cam.min() and cam.max() == pytest.approx(1.0)
+
+
+def test_the_maps_figure_shows_each_photo_as_cells_and_upsampled():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    photos = [np.full((64, 64, 3), value, np.uint8) for value in (0, 128, 255)]
+    cams = [np.eye(7), np.ones((7, 7)), np.zeros((7, 7))]
+    fig = gradcam.maps_figure(photos, cams, ["a", "b", "c"])
+    axes = np.array(fig.axes).reshape(2, 3)
+    assert [ax.get_title() for ax in axes[0]] == ["a", "b", "c"]
+    assert axes[0, 0].get_ylabel() == "as computed: 7×7 cells"
+    cells = axes[0, 0].get_images()[1]  # the map, over the photo
+    assert cells.get_array().shape == (7, 7) and cells.get_interpolation() == "nearest"
+    assert cells.get_extent() == [-0.5, 63.5, 63.5, -0.5]
+    assert axes[1, 2].get_images()[0].get_array().shape == (64, 64, 3)  # the overlay, at the photo's size
+    plt.close(fig)

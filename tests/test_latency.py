@@ -134,3 +134,40 @@ def test_the_table_shows_milliseconds_and_speed_ups():
     assert lines[1].split() == ["slow", "30.0", "38.0", "1.0x"]
     assert lines[2].split() == ["fast", "5.0", "5.8", "6.0x"]
     assert "speed-up" not in latency.format_table(results)
+
+
+@pytest.fixture(scope="module")
+def tiny_tflite(tmp_path_factory):
+    """A small fully convolutional network with global pooling, as a FP32 .tflite file at 16 px."""
+    import keras
+
+    from lessons import export
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Rescaling(1 / 255),
+                              keras.layers.Conv2D(4, 3, activation="relu6"),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)])
+    path = tmp_path_factory.mktemp("tflite") / "tiny.tflite"
+    path.write_bytes(export.convert(model, "fp32"))
+    return model, path
+
+
+@pytest.mark.slow
+def test_a_tflite_file_is_timed_alone_at_its_own_size(tiny_tflite):
+    model, path = tiny_tflite
+    run = latency.tflite_runner(path, threads=1)
+    photo = np.random.default_rng(0).integers(0, 256, (1, 16, 16, 3), dtype=np.uint8)
+    np.testing.assert_allclose(run(photo), model(photo.astype(np.float32)), rtol=1e-5, atol=1e-6)
+    assert latency.measure({"tiny": run}, photo, calls=3, warmup=1)["tiny"].median > 0
+
+
+@pytest.mark.slow
+def test_a_tflite_file_can_be_timed_at_another_size(tiny_tflite):
+    """Resizing the input runs the same weights on larger photos: what timing at 224 px needs."""
+    import keras
+
+    model, path = tiny_tflite
+    run = latency.tflite_runner(path, image_size=40, threads=2)
+    larger = keras.Sequential([keras.Input((40, 40, 3))] + model.layers)  # the same layers, the same weights
+    photo = np.random.default_rng(1).integers(0, 256, (1, 40, 40, 3), dtype=np.uint8)
+    np.testing.assert_allclose(run(photo), larger(photo.astype(np.float32)), rtol=1e-5, atol=1e-6)

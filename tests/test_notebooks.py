@@ -31,7 +31,7 @@ def test_the_ipynb_matches_its_py_source(source):
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
-def test_the_ipynb_is_committed_executed_in_fast_mode(source):
+def test_the_ipynb_is_committed_executed_in_order(source):
     notebook = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     unexecuted = [i for i, c in enumerate(code) if c.execution_count is None]
@@ -82,22 +82,34 @@ def student_notebooks(tmp_path_factory):
     return sorted(outdir.glob("*.ipynb"))
 
 
-def test_the_student_edition_has_no_solutions_and_no_outputs(student_notebooks):
+def test_the_student_edition_has_no_solutions_no_outputs_and_no_ci_markers(student_notebooks):
     assert [p.stem for p in student_notebooks] == [p.stem for p in SOURCES]
     for path in student_notebooks:
         text = path.read_text()
-        assert student_edition.BEGIN not in text and "NotImplementedError" in text
+        assert student_edition.BEGIN not in text and "NotImplementedError" in text and "NBVAL_" not in text
         notebook = nbformat.read(path, as_version=4)
         assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
         assert "jupytext" not in notebook.metadata
+        badge, title = notebook.cells[0].source, notebook.cells[2].source
+        assert f"/blob/{colab.BRANCH}/student/{path.name}" in badge, "its Colab badge opens the student edition"
+        assert f"(../weeks/{path.name})" in title, "it says where the worked solutions are"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_the_committed_student_edition_is_current(source, student_notebooks):
+    committed = student_edition.STUDENT / f"{source.stem}.ipynb"
+    assert committed.exists(), f"student/{committed.name} is missing: run `python -m lessons student-edition`"
+    fresh = next(p for p in student_notebooks if p.stem == source.stem)
+    assert cells(nbformat.read(committed, as_version=4)) == cells(nbformat.read(fresh, as_version=4)), (
+        f"student/{committed.name} is older than weeks/{source.name}: run `python -m lessons student-edition`")
 
 
 @pytest.mark.slow
-def test_the_student_edition_runs_and_its_checks_explain_the_stubs(student_notebooks):
+def test_the_student_edition_runs_and_its_checks_explain_the_stubs():
     """A student who runs an untouched notebook gets a message per exercise, not a crash."""
     from nbclient import NotebookClient
 
-    for path in student_notebooks:
+    for path in sorted(student_edition.STUDENT.glob("week*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
         NotebookClient(notebook, timeout=600, kernel_name="python3",
                        resources={"metadata": {"path": str(paths.REPO / "weeks")}}).execute()

@@ -308,7 +308,70 @@ def test_check_field_span(capsys):
     assert "not written yet" in capsys.readouterr().out
 
 
+def test_check_stack_field_names_the_j_out_mistake(capsys):
+    assert not week3.check_stack_field(week3.stack_field_with_j_out)
+    assert "BEFORE the layer (j_in)" in capsys.readouterr().out
+
+
 def test_the_exercise_answers_agree_with_the_walker(mobilenet_rows):
     assert week3.stack_field([(3, 2), (3, 1)]) == (last(functional(12, conv(stride=2), conv())).size, 2)
     top = mobilenet_rows[-1]
     assert week3.field_span(top.rows.first, top.rows.size, top.rows.jump, 3, 224) == top.box((3, 3), (224, 224))[0]
+
+
+# ---- chains of windows, and the lecture notes' 61 px ------------------------------------------
+
+@pytest.mark.parametrize("layers", [[(3, 1)], [(3, 2), (3, 1)], [(3, 1), (2, 2)] * 4, [(7, 2), (3, 2), (1, 1)]])
+def test_chain_field_agrees_with_the_walker(layers):
+    model = functional(64, *[L.MaxPooling2D(k, s) if k == 2 else conv(k, s) for k, s in layers])
+    row = last(model)
+    assert rf.chain_field(layers) == (row.size, row.jump)
+
+
+def test_the_notes_61_px_is_the_j_out_mistake_on_four_conv_pool_stages():
+    four_stages = [(3, 1), (2, 2)] * 4
+    assert rf.chain_field(four_stages) == (46, 16)
+    assert week3.stack_field_with_j_out(four_stages) == (61, 16)
+    assert rf.chain_field([]) == (1, 1)
+
+
+def test_the_week4_baseline_sees_89_px_on_mobilenetv2s_grid(mobilenet_rows):
+    """Week 3 walks the very network week 4 trains from scratch: its last map and MobileNetV2's."""
+    from lessons import baseline
+
+    rows = rf.walk(baseline.build_baseline(10, 224))
+    last_map = rf.field_of(rows, f"stage{len(baseline.WIDTHS)}_pool")
+    assert (last_map.size, last_map.jump, last_map.grid) == (89, 32, (7, 7))
+    assert last_map.grid == mobilenet_rows[-1].grid and last_map.jump == mobilenet_rows[-1].jump
+    assert rows[-1].name == "predictions" and rows[-1].size == 89 + 6 * 32  # pooling sees the whole grid
+
+
+# ---- objects smaller than the field ---------------------------------------------------------
+
+def test_on_canvas_shrinks_the_photo_onto_grey():
+    from lessons.images import LETTERBOX_FILL
+
+    photo = np.zeros((224, 224, 3), np.uint8)
+    centred = rf.on_canvas(photo, 64)
+    assert centred.shape == photo.shape and centred.dtype == np.uint8
+    dark = np.argwhere(centred.sum(axis=-1) == 0)
+    assert (dark.min(axis=0) == (80, 80)).all() and (dark.max(axis=0) == (143, 143)).all()
+    assert (centred[0, 0] == LETTERBOX_FILL).all()
+    cornered = rf.on_canvas(photo, 32, corner=(192, 0))
+    dark = np.argwhere(cornered.sum(axis=-1) == 0)
+    assert (dark.min(axis=0) == (192, 0)).all() and (dark.max(axis=0) == (223, 31)).all()
+    assert (rf.on_canvas(photo, 224) == photo).all()
+    with pytest.raises(ValueError, match="does not fit"):
+        rf.on_canvas(photo, 225)
+
+
+def test_accuracy_by_side_with_a_classifier_that_needs_big_objects():
+    """A fake classifier: right when the dark object covers more than 1/16 of the canvas."""
+    photos = np.zeros((3, 64, 64, 3), np.uint8)
+    labels = [0, 1, 0]
+
+    def predict(batch):
+        big = (batch.sum(axis=-1) == 0).mean(axis=(1, 2)) > 1 / 16
+        return np.eye(2)[np.where(big, labels, 1 - np.array(labels))]
+
+    assert rf.accuracy_by_side(predict, photos, labels, (64, 32, 16)) == [(64, 1.0), (32, 1.0), (16, 0.0)]

@@ -57,9 +57,9 @@ else:
 # - explain how the width multiplier α and the image size change the cost, and why the
 #   figures quoted in the paper and in lecture notes differ from what Keras reports.
 #
-# **Time:** about 2 hours (75 minutes of reading and running, 30 minutes for the two
-# exercises, 15 minutes with the widget). Nothing is trained this week: the models are built
-# with random weights, because counting needs no download.
+# **Time:** about 1 h 25 min: 50 min of reading (150 words or 15 lines of code a minute), 5 min of
+# running the cells (as long as they took in the committed run), and 30 min for 3 exercises (10
+# minutes each, an estimate). Computed by `python -m lessons.study_time`.
 
 # %% tags=["parameters"]
 # Fast mode is what CI runs (it counts every width multiplier at 2 image sizes instead of 5):
@@ -76,8 +76,8 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessons import convcost
-from lessons.exercises.week1 import check_separable_params, check_standard_macs
+from lessons import convcost, family
+from lessons.exercises.week1 import check_best_under_budget, check_separable_params, check_standard_macs
 from lessons.notebook import show_source
 from widgets.conv_cost import ratio_figure, show_conv_cost
 
@@ -93,6 +93,10 @@ from widgets.conv_cost import ratio_figure, show_conv_cost
 #   weights, and as many channels out as in. It looks at space, never mixes channels.
 # - **Pointwise**: a standard convolution with a 1×1 kernel: C_in·C_out weights. It mixes
 #   channels, never looks at neighbours.
+#
+# This split is what the MobileNet papers build on: section 3.1 of the MobileNetV2 paper
+# ([arXiv 1801.04381](https://arxiv.org/abs/1801.04381)) and of the first MobileNet paper
+# ([arXiv 1704.04861](https://arxiv.org/abs/1704.04861)) set out the same counts as below.
 #
 # MobileNetV2's convolutions have no bias (a BatchNormalization follows each of them and has
 # its own shift), so the course's functions count none unless asked:
@@ -370,6 +374,41 @@ print(f"that is {standard_net.params / cost_top.params:.1f}× the parameters and
 # %% [markdown]
 # Less than the saving of a single layer (section 3): the expansion 1×1 convolutions of
 # every block, which are pointwise already, stay as they are.
+
+# %% [markdown]
+# > **A claim we check.** "Reduction: 73,728 / 8,768 = 8.4x fewer params! (Same computation
+# > reduction!)": lecture notes 000 ("MobileNetV2 in practice", section 2A), whose summary then
+# > lists "8.4x fewer params than standard conv" as what depthwise separable convolution gives;
+# > lecture notes 002 ("Mobile Optimization Principles") widen it to "8-9× parameter reduction"
+# > and "8-9× fewer multiply-adds" for MobileNet-V2.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+example = convcost.conv_costs(3, 64, 128, 56)
+pairs = {}  # each real depthwise conv and the 1×1 projection after it: the saving of that pair
+for layer in with_top.layers:
+    if convcost.layer_kind(layer) == "depthwise":
+        project = with_top.get_layer(layer.name.replace("_depthwise", "_project"))
+        pairs[layer.name] = 1 / convcost.separable_ratio(layer.kernel_size, project.filters)
+example_params = example["standard"].params / example["separable"].params
+assert round(example_params, 1) == round(example["times_fewer"], 1) == 8.4
+assert min(pairs.values()) < 6 and max(pairs.values()) < 9  # 9 = K²: the ceiling for a 3×3 kernel
+assert round(standard_net.macs / cost_top.macs) == 4
+print(f"the notes' example (3×3, 64 -> 128 channels): {example_params:.1f}× fewer parameters, "
+      f"{example['times_fewer']:.1f}× fewer multiply-adds")
+print(f"MobileNetV2's {len(pairs)} depthwise + projection pairs: from {min(pairs.values()):.1f}× "
+      f"({min(pairs, key=pairs.get)}) to {max(pairs.values()):.1f}× ({max(pairs, key=pairs.get)})")
+print(f"the whole network against standard convolutions: {standard_net.params / cost_top.params:.1f}× the "
+      f"parameters, {standard_net.macs / cost_top.macs:.1f}× the multiply-adds")
+
+# %% [markdown]
+# The 8.4× is right, for its example: 1/(1/C_out + 1/K²) with C_out = 128 and K = 3. It is
+# not a constant of depthwise separable convolution. With a 3×3 kernel the saving can only
+# approach 9× (many output channels), and MobileNetV2's narrow projections save less: the
+# pair whose projection writes 16 channels saves under 6×. "8-9×" is the single-layer ceiling,
+# not the network's saving: MobileNetV2 as a whole does about 4× less arithmetic than the same
+# network with standard convolutions, because its expansion layers are 1×1 convolutions
+# already and gain nothing from the split.
 #
 # ## 6. Width multiplier α and image size
 #
@@ -383,7 +422,7 @@ print(f"that is {standard_net.params / cost_top.params:.1f}× the parameters and
 table = convcost.width_resolution_table(ALPHAS, SIZES)
 
 # %%
-# NBVAL_CHECK_OUTPUT
+# Not compared by nbval: fast mode counts 2 image sizes, full mode 5.
 print(f"{'alpha':>5}{'size':>6}{'parameters':>12}{'without BN':>12}{'without top':>13}{'multiply-adds':>15}")
 for row in table:
     print(f"{row['alpha']:>5}{row['size']:>6}{row['params']:>12,}{row['params_without_bn']:>12,}"
@@ -405,38 +444,52 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ### What others quote
+# ### Every image size from one build
 #
-# These are **quotations**, not our numbers: the table of released checkpoints in the
-# TF-slim MobileNetV2 README (`tensorflow/models`, `research/slim/nets/mobilenet`), the
-# MobileNetV2 paper (Sandler et al., CVPR 2018, Table 4), and figures that lecture notes
-# repeat. Millions of multiply-adds and of parameters, with the 1000-class classifier.
+# For image sizes that are multiples of 32 (the network halves its feature maps five times),
+# every feature map scales exactly with the image, so each convolution's multiply-adds scale
+# by (size / built size)². Only the classifier, which reads the pooled features, costs the
+# same at every size. One build per width therefore gives the cost at every size; the builds
+# above check it.
 
 # %%
-QUOTED_SLIM = {  # (alpha, image size): (M multiply-adds, M parameters), as printed in the README
-    (1.4, 224): (582, 6.06), (1.3, 224): (509, 5.34),
-    (1.0, 224): (300, 3.47), (1.0, 192): (221, 3.47), (1.0, 160): (154, 3.47), (1.0, 128): (99, 3.47),
-    (1.0, 96): (56, 3.47),
-    (0.75, 224): (209, 2.61), (0.75, 192): (153, 2.61), (0.75, 160): (107, 2.61), (0.75, 128): (69, 2.61),
-    (0.75, 96): (39, 2.61),
-    (0.5, 224): (97, 1.95), (0.5, 192): (71, 1.95), (0.5, 160): (50, 1.95), (0.5, 128): (32, 1.95),
-    (0.5, 96): (18, 1.95),
-    (0.35, 224): (59, 1.66), (0.35, 192): (43, 1.66), (0.35, 160): (30, 1.66), (0.35, 128): (20, 1.66),
-    (0.35, 96): (11, 1.66),
-}
-QUOTED_PAPER = {(1.0, 224): (300, 3.4), (1.4, 224): (585, 6.9)}  # Table 4: MAdds, parameters
-QUOTED_LECTURE_NOTES = {(0.75, 224): (209, 2.6), (0.5, 224): (97, 1.9)}
+show_source(family.macs_at_size)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-ours = {(row["alpha"], row["size"]): row for row in table}
-print(f"{'':>10} | {'quoted (slim README)':>22} | {'ours':>38}")
-print(f"{'alpha':>5}{'size':>5} | {'M MACs':>9}{'M params':>13} | {'M MACs':>9}{'M params, no BN':>17}{'M params':>12}")
-for key, (macs, params) in QUOTED_SLIM.items():
-    if key in ours:
-        row = ours[key]
-        print(f"{key[0]:>5}{key[1]:>5} | {macs:>9}{params:>13} | {row['macs'] / 1e6:>9.2f}"
-              f"{row['params_without_bn'] / 1e6:>17.3f}{row['params'] / 1e6:>12.3f}")
+for alpha in ALPHAS:
+    built = [row for row in table if row["alpha"] == alpha]
+    assert all(family.macs_at_size(other, row["size"]) == row["macs"] for row in built for other in built)
+print("multiply-adds scaled from one size's build == counted on each size's own build: True")
+
+# %% [markdown]
+# ### What others quote
+#
+# These are **quotations**, not our numbers: the table of the 22 released checkpoints in the
+# TF-slim MobileNetV2 README (`tensorflow/models`, `research/slim/nets/mobilenet`; tf.keras 2.x
+# printed the same table in its `mobilenet_v2` docstring), which gives each one's ImageNet
+# top-1 accuracy; the MobileNetV2 paper (Sandler et al., CVPR 2018, Table 4); and figures
+# that lecture notes repeat. Millions of multiply-adds and of parameters, with the 1000-class
+# classifier. The course keeps the quoted tables in `lessons/family.py`, each row with its
+# source. Accuracy is the one column we cannot compute here: it takes the trained weights of
+# every checkpoint and ImageNet's 50,000 validation photos.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+QUOTED_PAPER = family.MOBILENETV2_PAPER  # Table 4: top-1 %, M multiply-adds, M parameters
+QUOTED_LECTURE_NOTES = {(0.75, 224): (209, 2.6), (0.5, 224): (97, 1.9)}  # notes 002: M multiply-adds, M params
+tradeoff = family.tradeoff_table(table)  # the 22 checkpoints: our counts beside the README's figures
+print("one row as lessons/family.py keeps it:", family.MOBILENETV2_CHECKPOINTS[1.0, 224])
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"{'':>10} | {'quoted (slim README)':^28} | {'ours (the real Keras graph)':^38}")
+print(f"{'alpha':>5}{'size':>5} | {'top-1 %':>8}{'M MACs':>9}{'M params':>11} |"
+      f" {'M MACs':>9}{'M params, no BN':>17}{'M params':>12}")
+for row in tradeoff:
+    quoted = row["quoted"]
+    print(f"{row['alpha']:>5}{row['size']:>5} | {quoted.top1:>8}{quoted.macs_m:>9}{quoted.params_m:>11} |"
+          f" {row['macs'] / 1e6:>9.2f}{row['params_without_bn'] / 1e6:>17.3f}{row['params'] / 1e6:>12.3f}")
 
 # %% [markdown]
 # Reading the table:
@@ -454,26 +507,30 @@ for key, (macs, params) in QUOTED_SLIM.items():
 #   for α = 1.4 are larger than what the real graph gives; the slim README's figures for the
 #   released α = 1.4 checkpoint match Keras' model. We know of no layer that would explain
 #   the paper's, so we keep both and trust the graph.
+# - **Top-1** grows with the width and with the image size, and so does the arithmetic: the
+#   width multiplier is a trade-off, which the plot after the next section draws.
 #
 # Each statement, computed:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-compared = [key for key in QUOTED_SLIM if key in ours]
-macs_cut = all(int(ours[key]["macs"] / 1e6) == QUOTED_SLIM[key][0] for key in compared)
-params_rounded = all(round(ours[key]["params_without_bn"] / 1e6, 2) == QUOTED_SLIM[key][1] for key in compared)
+ours = {(row["alpha"], row["size"]): row for row in tradeoff}
+macs_cut = all(int(row["macs"] / 1e6) == row["quoted"].macs_m for row in tradeoff)
+params_rounded = all(round(row["params_without_bn"] / 1e6, 2) == row["quoted"].params_m for row in tradeoff)
 assert macs_cut and params_rounded
-print(f"{len(compared)} quoted checkpoints at the sizes counted here:")
+print(f"{len(tradeoff)} released checkpoints:")
 print(f"  quoted multiply-adds == ours rounded down to whole millions: {macs_cut}")
 print(f"  quoted parameters == ours without BatchNorm, to 0.01 M:      {params_rounded}")
 print(f"BatchNorm in MobileNetV2 (α = 1): {kinds['batchnorm'].params:,} parameters")
 print(f"classifier (α <= 1): {kinds['dense'].params:,} parameters, {kinds['dense'].params / cost_top.params:.0%} "
       f"of MobileNetV2 (α = 1), which is {cost_no_top.params:,} without it")
-print(f"α = 1, 224 px: {cost_top.macs / 1e6:.2f} M multiply-adds, quoted {QUOTED_SLIM[1.0, 224][0]}")
-for source, quoted in (("lecture notes", QUOTED_LECTURE_NOTES), ("paper, Table 4", QUOTED_PAPER)):
-    for key, (macs, params) in quoted.items():
-        print(f"{source}, α = {key[0]}: {params} M parameters, {macs} M multiply-adds;"
-              f" ours without BN {ours[key]['params_without_bn'] / 1e6:.2f} M, {ours[key]['macs'] / 1e6:.1f} M")
+print(f"α = 1, 224 px: {cost_top.macs / 1e6:.2f} M multiply-adds, quoted {ours[1.0, 224]['quoted'].macs_m}")
+for key, (macs, params) in QUOTED_LECTURE_NOTES.items():
+    print(f"lecture notes, α = {key[0]}: {params} M parameters, {macs} M multiply-adds;"
+          f" ours without BN {ours[key]['params_without_bn'] / 1e6:.2f} M, {ours[key]['macs'] / 1e6:.1f} M")
+for key, quoted in QUOTED_PAPER.items():
+    print(f"paper, Table 4, α = {key[0]}: {quoted.params_m} M parameters, {quoted.macs_m} M multiply-adds;"
+          f" ours without BN {ours[key]['params_without_bn'] / 1e6:.2f} M, {ours[key]['macs'] / 1e6:.1f} M")
 
 # %% [markdown]
 # ### Why the cost is not simply α² × the cost at α = 1
@@ -486,7 +543,7 @@ for source, quoted in (("lecture notes", QUOTED_LECTURE_NOTES), ("paper, Table 4
 
 # %%
 # NBVAL_CHECK_OUTPUT
-widths = {alpha: convcost.stage_widths(convcost.mobilenetv2(alpha, 96, include_top=False)) for alpha in ALPHAS}
+widths = {row["alpha"]: row["widths"] for row in table if row["size"] == 224}  # convcost.stage_widths(model)
 print("layers:", ", ".join(convcost.STAGE_LAYERS))
 for alpha, stages in widths.items():
     print(f"α = {alpha:<5}" + "".join(f"{width:>6}" for width in stages.values()))
@@ -503,7 +560,350 @@ for alpha, row in at_224.items():
           f"{row['params'] / at_224[1.0]['params']:>22.3f}{classifier_share:>18.0%}")
 
 # %% [markdown]
-# ## 7. Play with it
+# ### The trade-off: what the multiply-adds buy
+#
+# Each released checkpoint is one point: the arithmetic our counter finds in the real graph
+# against the top-1 accuracy the README quotes. The MobileNetV2 paper draws the same curve
+# in its Figure 5 (section 6.1), against MobileNet v1, ShuffleNet and NASNet.
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 5))
+for alpha in ALPHAS:
+    rows = [row for row in tradeoff if row["alpha"] == alpha]
+    ax.plot([row["macs"] / 1e6 for row in rows], [row["top1"] for row in rows], "o-", label=f"α = {alpha}")
+    for row in rows if alpha in (0.35, 1.0) else ():  # the image sizes, on two of the curves
+        ax.annotate(f"{row['size']} px", (row["macs"] / 1e6, row["top1"]), textcoords="offset points",
+                    xytext=(5, -10), fontsize=7)
+ax.set(xscale="log", xlabel="multiply-adds per image (M, counted on the real graph, log scale)",
+       ylabel="ImageNet top-1 (%, quoted)", title="MobileNetV2's 22 checkpoints: width α and image size")
+ax.legend()
+plt.show()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+full_width = [row for row in tradeoff if row["alpha"] == 1.0][::-1]  # from 96 to 224 px
+gains = [(b["top1"] - a["top1"]) / np.log2(b["macs"] / a["macs"]) for a, b in zip(full_width, full_width[1:])]
+assert gains == sorted(gains, reverse=True)
+for a, b, gain in zip(full_width, full_width[1:], gains):
+    print(f"α = 1, {a['size']} -> {b['size']} px: {gain:.1f} points of top-1 per doubling of the multiply-adds")
+
+# %% [markdown]
+# Every curve climbs, then flattens, even with the arithmetic on a log scale: each doubling
+# of the multiply-adds buys fewer points of accuracy than the one before. And at the same
+# cost, different knobs give different accuracies, which is what the exercise below asks you
+# to exploit.
+#
+# **The paper's headline** (Table 4, [arXiv 1801.04381](https://arxiv.org/abs/1801.04381),
+# section 6.1): MobileNetV2 reaches **72.0 %** top-1 with **300 M** multiply-adds and
+# **3.4 M** parameters, and runs in **75 ms** on a Google Pixel 1 phone (one large core of its
+# CPU, TF-Lite). Our counter gives the first two costs:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+headline, pixel1_ms = family.MOBILENETV2_PAPER[1.0, 224], family.PIXEL1_MS[1.0, 224]
+v2_row = ours[1.0, 224]
+assert int(v2_row["macs"] / 1e6) == headline.macs_m  # rounded down, like every quoted figure
+assert int(v2_row["params_without_bn"] / 1e5) / 10 == headline.params_m
+print(f"quoted: {headline.top1} % top-1, {headline.macs_m} M multiply-adds, {headline.params_m} M parameters, "
+      f"{pixel1_ms} ms on a Pixel 1  ({headline.source})")
+print(f"ours:   {v2_row['macs']:,} multiply-adds, {v2_row['params_without_bn']:,} parameters without BatchNorm "
+      f"({v2_row['params']:,} as Keras counts them)")
+
+# %% [markdown]
+# The 75 ms cannot be measured here: a latency belongs to a device, its processor, its
+# memory and the runtime that drives them, and this course runs on no Pixel 1. Multiply-adds
+# are the part of the cost that every device shares, which is why papers quote them; week 5
+# measures the latency of the same network on the machine you run it on.
+
+# %% [markdown]
+# > **A claim we check.** The lecture notes 002 ("Model Variants") list
+# > "MobileNet-V2 1.0 | 3.5M | 72.0% | 300M" (parameters, ImageNet accuracy, multiply-adds),
+# > and notes 000 ("MobileNetV2 in practice", "Specs") say "3.5M parameters" and
+# > "ImageNet Top-1: 72.0%".
+
+# %%
+# NBVAL_CHECK_OUTPUT
+readme = family.MOBILENETV2_CHECKPOINTS[1.0, 224]
+assert cost_top.params == 3_538_984 and round(cost_top.params / 1e6, 1) == 3.5
+assert round(v2_row["params_without_bn"] / 1e6, 2) == readme.params_m and int(cost_top.macs / 1e6) == 300
+print(f"parameters: Keras count_params() {cost_top.params:,} -> {cost_top.params / 1e6:.1f} M;"
+      f" without BatchNorm {v2_row['params_without_bn']:,} -> README {readme.params_m} M, paper {headline.params_m} M")
+print(f"multiply-adds: ours {cost_top.macs:,} -> {cost_top.macs / 1e6:.0f} M rounded,"
+      f" {int(cost_top.macs / 1e6)} M rounded down as quoted")
+print(f"top-1: paper's model {headline.top1} %; released checkpoint {readme.top1} % (README);"
+      f" Keras' ImageNet weights {family.KERAS_DOCS_TOP1['MobileNetV2']} % ({family.KERAS_DOCS})")
+
+# %% [markdown]
+# The row mixes sources without saying so. Its "3.5M" is Keras' count rounded (it includes
+# the moving mean and variance of every BatchNormalization layer), or the README's count
+# without BatchNorm rounded up; the paper cuts that same count to one decimal and writes
+# 3.4 M. Its 72.0 % is the paper's own model: the checkpoint that was released scores a
+# little less, and the weights that Keras ships, measured by Keras with its own
+# preprocessing, less again. None of these figures is wrong; a table that puts them side by
+# side should say where each comes from, which is why `lessons/family.py` keeps a source on
+# every row.
+
+# %% [markdown]
+# ### Exercise 3 (a decision): the best checkpoint under a budget
+#
+# Your app must classify a photo with at most a given number of multiply-adds (a phone's
+# budget for, say, 30 frames a second). Which checkpoint gives the best accuracy?
+#
+# **Decide first**, before writing any code: with 100 M multiply-adds, would you keep the full
+# width (α = 1) and shrink the image, or keep 224-pixel images and narrow the network?
+# Write your guess down.
+#
+# Then write `best_under_budget(rows, budget)`: among the rows (dicts with at least `"macs"`
+# and `"top1"`) whose multiply-adds are at most `budget`, return the one with the highest
+# top-1; of two equally accurate ones the cheaper; `None` when nothing fits. The check tries
+# it on the README's table.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def best_under_budget(rows, budget):
+    ### BEGIN SOLUTION
+    fits = [row for row in rows if row["macs"] <= budget]
+    return max(fits, key=lambda row: (row["top1"], -row["macs"]), default=None)
+    ### END SOLUTION
+
+
+budget_is_right = check_best_under_budget(best_under_budget)
+
+# %% [markdown]
+# Now your function decides (once it passes the check; until then the course's own,
+# `family.best_under_budget`, so that the rest still runs), on the multiply-adds that our
+# counter finds in the real graphs, for four budgets; and, for comparison, on the README's
+# figures rounded down:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+choose = best_under_budget if budget_is_right else family.best_under_budget
+print("Picked by", "your best_under_budget:" if budget_is_right
+      else "family.best_under_budget (yours does not pass its check yet):")
+rounded_down = [dict(row, macs=row["quoted"].macs_m * 1e6) for row in tradeoff]
+picks = {}
+for budget in (60, 100, 150, 300):
+    best, by_readme = choose(tradeoff, budget * 1e6), choose(rounded_down, budget * 1e6)
+    picks[budget] = (best["alpha"], best["size"])
+    print(f"{budget:>4} M: α = {best['alpha']:<4} at {best['size']} px, {best['macs'] / 1e6:6.1f} M multiply-adds,"
+          f" top-1 {best['top1']} %   (by the README's figures: α = {by_readme['alpha']} at {by_readme['size']} px)")
+alpha_1_at_128 = ours[1.0, 128]
+print(f"the full width at 128 px instead: {alpha_1_at_128['macs'] / 1e6:.1f} M multiply-adds, "
+      f"top-1 {alpha_1_at_128['top1']} %")
+assert picks == {60: (0.5, 160), 100: (0.5, 224), 150: (0.75, 160), 300: (1.0, 192)}
+assert choose(rounded_down, 300e6)["size"] == 224 and ours[1.0, 224]["macs"] > 300e6
+
+# %% [markdown]
+# <details><summary>Worked answer</summary>
+#
+# There is no rule "shrink the width first" or "shrink the image first": the best pick
+# changes with the budget, and the table decides. At 100 M the narrower network on full-size
+# images (α = 0.5 at 224 px) just beats the full width at 128 px, for about the same
+# arithmetic; at 60 M and 150 M the best picks use neither extreme. The two knobs cost in
+# the same way (both quadratically) but lose different things: a narrower network has fewer
+# features to describe what it sees, a smaller image has less detail to see.
+#
+# Look also at the 300 M budget. The README rounds multiply-adds down, so α = 1 at 224 px
+# seems to fit exactly; the real graph needs a little more than 300 M, and the honest pick
+# is 192 px. At the edge of a budget, rounding decides. Finally, a budget of multiply-adds
+# is only a proxy for what you really have to meet, a latency on a device: week 5 measures it.
+#
+# </details>
+
+# %% [markdown]
+# ## 7. The family: MobileNet v1, MobileNetV2, EfficientNet
+#
+# MobileNetV2 is one of a family of networks built from depthwise separable convolutions.
+# Three of them ship with Keras (`keras.applications.MobileNet`, `MobileNetV2`,
+# `EfficientNetB0`…`B7`; see the [MobileNet](https://keras.io/api/applications/mobilenet/) and
+# [EfficientNet](https://keras.io/api/applications/efficientnet/) pages):
+#
+# - **MobileNet v1** (Howard et al. 2017, [arXiv 1704.04861](https://arxiv.org/abs/1704.04861)):
+#   a plain stack of depthwise separable convolutions;
+# - **MobileNetV2** (2018): the inverted residual block, which week 2 takes apart;
+# - **EfficientNet** (Tan & Le 2019, [arXiv 1905.11946](https://arxiv.org/abs/1905.11946)):
+#   a base network, B0, found by an architecture search and built of MobileNetV2's blocks
+#   (with squeeze-and-excitation and the swish activation), then scaled up into B1…B7 by
+#   *compound scaling* (section 8).
+#
+# We build each with `weights=None` and count it with the same counter as MobileNetV2. Only
+# one new kind of layer with weights appeared: EfficientNet's input `Normalization` (a mean
+# and a variance per colour channel), which `convcost` now counts, with no multiply-adds.
+# Swish, the squeeze-and-excitation's multiplications and the rescaling of the pixels are
+# element-wise operations, not counted, like ReLU6 and the residual additions. The accuracies
+# are quoted from each paper (and stored with their source in `lessons/family.py`).
+
+# %%
+show_source(family.count)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# Builds 6 real models with random weights (a few seconds each); cached for the rest of the notebook.
+counted = {name: family.count_member(name) for name in family.FAMILY}
+
+# %%
+# NBVAL_CHECK_OUTPUT
+assert all(c.params == c.keras_params for c in counted.values())
+v1 = counted["MobileNet v1"]
+assert len(v1.blocks) == 13 and set(v1.blocks) == {("depthwise", "pointwise")} and v1.residual_adds == 0
+for name in ("MobileNet v1", "MobileNetV2", "EfficientNetB0"):
+    print(f"{name:<15} {family.structure(counted[name])}")
+print("our parameter count == Keras count_params() for every model:", True)
+
+# %% [markdown]
+# MobileNet v1 in one line: **13 depthwise separable blocks of 2 layers** (a 3×3 depthwise
+# conv, then a 1×1 conv), **no residual connections**. MobileNetV2's blocks have a third
+# layer, the 1×1 expansion before the depthwise conv (all but the first block), and
+# shortcuts between blocks of the same shape; EfficientNet-B0 keeps that block. Week 2 takes
+# the v2 block apart; here we only count.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+family_rows = family.family_table()
+print(f"{'':<22}{'ours (real graph)':^24} | {'quoted':^26}")
+print(f"{'model':<22}{'size':>5}{'M params':>9}{'M MACs':>10} | {'top-1 %':>8}{'M params':>9}{'M MACs':>9}  source")
+for r in family_rows:
+    q = r["quoted"]
+    print(f"{r['name']:<22}{r['size']:>5}{r['params'] / 1e6:>9.2f}{r['macs'] / 1e6:>10.1f} |"
+          f" {q.top1:>8}{q.params_m:>9}{q.macs_m:>9}  {q.source.split(',')[0]}")
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 5))
+ax.plot([row["macs"] / 1e6 for row in tradeoff], [row["top1"] for row in tradeoff], ".", color="0.75",
+        label="MobileNetV2's 22 checkpoints (README)")
+for r in family_rows:
+    ax.plot(r["macs"] / 1e6, r["top1"], "o")
+    ax.annotate(r["name"], (r["macs"] / 1e6, r["top1"]), textcoords="offset points", xytext=(5, 4), fontsize=8)
+ax.set(xscale="log", xlabel="multiply-adds per image (M, counted on the real graph, log scale)",
+       ylabel="ImageNet top-1 (%, quoted from each paper)", title="Accuracy against arithmetic")
+ax.legend(loc="lower right")
+plt.show()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def ratio(a, b, field):
+    return getattr(counted[a], field) / getattr(counted[b], field)
+
+
+print(f"MobileNetV2 / v1: {ratio('MobileNetV2', 'MobileNet v1', 'macs'):.2f}× the multiply-adds, "
+      f"{ratio('MobileNetV2', 'MobileNet v1', 'params'):.2f}× the parameters")
+print(f"EfficientNetB0 / MobileNetV2: {ratio('EfficientNetB0', 'MobileNetV2', 'macs'):.2f}× the multiply-adds, "
+      f"{ratio('EfficientNetB0', 'MobileNetV2', 'params'):.2f}× the parameters")
+assert ratio("MobileNetV2", "MobileNet v1", "macs") < 0.55 and ratio("EfficientNetB0", "MobileNetV2", "macs") < 1.3
+b0_quoted = family.FAMILY["EfficientNetB0"].quoted
+assert round(counted["EfficientNetB0"].macs / 1e9, 2) == b0_quoted.macs_m / 1000
+print(f"EfficientNetB0: {counted['EfficientNetB0'].macs / 1e9:.2f} B multiply-adds counted, "
+      f"{b0_quoted.macs_m / 1000} B FLOPS quoted")
+
+# %% [markdown]
+# MobileNetV2 is more accurate than v1 (quoted) with about half its arithmetic (computed);
+# EfficientNet-B0 is more accurate again, for under 1.3× MobileNetV2's arithmetic. The
+# EfficientNet paper says "FLOPS" where the MobileNet papers say multiply-adds: our count of
+# B0's multiply-adds lands on its 0.39 B, so its FLOPS are multiply-adds too.
+
+# %% [markdown]
+# > **A claim we check.** EfficientNet "can achieve state-of-the-art accuracy with a model
+# > that is often **8x smaller** and **6x faster** than traditional models (like ResNet or
+# > Inception)": lecture notes 003 ("EfficientNet: Smart Scaling for Any Device", key takeaway).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+b0, resnet = counted["EfficientNetB0"], counted["ResNet50"]
+smaller, fewer_macs = resnet.params / b0.params, resnet.macs / b0.macs
+assert 4.5 < smaller < 5 and 9.5 < fewer_macs < 10.5
+print(f"EfficientNetB0: top-1 {family.FAMILY['EfficientNetB0'].quoted.top1} %, {b0.params:,} parameters, "
+      f"{b0.macs:,} multiply-adds")
+print(f"ResNet50:       top-1 {family.FAMILY['ResNet50'].quoted.top1} %, {resnet.params:,} parameters, "
+      f"{resnet.macs:,} multiply-adds")
+print(f"B0 against ResNet50: {smaller:.1f}× fewer parameters, {fewer_macs:.1f}× fewer multiply-adds")
+
+# %% [markdown]
+# The notes turned one comparison into a rule. The EfficientNet paper's abstract says 8.4×
+# smaller and 6.1× faster for its *largest* model, B7, against GPipe, a giant network that
+# held the record then. Against the "traditional" ResNet-50, which B0 slightly beats in
+# accuracy (quoted), B0 is about 5× smaller and does about 10× less arithmetic (computed above); the ratio
+# depends on which pair you compare. And "faster" is a measured latency on given hardware,
+# which multiply-adds predict only roughly: a depthwise convolution does little arithmetic
+# for the memory it reads, so networks like these run slower per multiply-add than ResNet's
+# dense convolutions. Week 5 measures latency.
+#
+# ## 8. Scaling up: EfficientNet's compound scaling
+#
+# A network has three sizes one can turn: its **depth** (how many layers), its **width** (how
+# many channels) and its **resolution** (the image side). MobileNetV2 offers two knobs, α for
+# the width and the image size, turned one at a time. EfficientNet (section 3.3 of the paper)
+# turns all three together with one coefficient φ:
+#
+# d = α^φ, w = β^φ, r = γ^φ, with α·β²·γ² ≈ 2 (α, β, γ ≥ 1)
+#
+# (EfficientNet's α multiplies the depth: it is not MobileNetV2's width multiplier.) Why the
+# squares? Section 2's formula: a convolution costs H·W·K·K·C_in·C_out multiply-adds. Twice the
+# channels doubles both C_in and C_out (4×), twice the image side doubles H and W (4×), twice
+# the layers only adds as many convolutions (2×). So the multiply-adds grow like d·w²·r²,
+# and with the paper's constraint, about 2^φ. The paper fixed φ = 1 and searched a small grid
+# on B0 (section 4): α = 1.2, β = 1.1, γ = 1.15.
+
+# %%
+show_source(family.macs_multiplier)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+one = convcost.standard_macs(3, 64, 128, 56)
+print(f"the classic layer: twice the channels {convcost.standard_macs(3, 128, 256, 56) / one:g}×, "
+      f"twice the image side {convcost.standard_macs(3, 64, 128, 112) / one:g}×, both "
+      f"{convcost.standard_macs(3, 128, 256, 112) / one:g}× = macs_multiplier(1, 2, 2) = "
+      f"{family.macs_multiplier(1, 2, 2)}")
+print(f"α·β²·γ² = {family.ALPHA}·{family.BETA}²·{family.GAMMA}² = {family.per_phi():.4f}  (≈ 2)")
+print(f"{'φ':>2}{'d = α^φ':>9}{'w = β^φ':>9}{'r = γ^φ':>9}{'image px':>10}{'d·w²·r²':>9}"
+      f"{'(α·β²·γ²)^φ':>13}{'2^φ':>6}")
+for phi in range(8):
+    d, w, r = family.compound_coefficients(phi)
+    assert np.isclose(family.macs_multiplier(d, w, r), family.per_phi() ** phi)
+    print(f"{phi:>2}{d:>9.2f}{w:>9.2f}{r:>9.2f}{224 * r:>10.0f}{family.macs_multiplier(d, w, r):>9.1f}"
+          f"{family.per_phi() ** phi:>13.1f}{2 ** phi:>6}")
+assert round(family.per_phi()) == 2
+
+# %% [markdown]
+# Each unit of φ multiplies the arithmetic by α·β²·γ², a little less than 2. What did Keras
+# actually build for B1? The real graphs:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+b0, b1 = counted["EfficientNetB0"], counted["EfficientNetB1"]
+assert b1.widths == b0.widths and (b0.size, b1.size) == (224, 240) and (len(b0.blocks), len(b1.blocks)) == (16, 23)
+print(f"B0: {b0.size} px, {len(b0.blocks)} blocks, widths (first, last conv) {b0.widths}")
+print(f"B1: {b1.size} px, {len(b1.blocks)} blocks, widths (first, last conv) {b1.widths}")
+print(f"B1 / B0: image side {b1.size / b0.size:.3f}×, blocks {len(b1.blocks) / len(b0.blocks):.3f}×, "
+      f"multiply-adds {b1.macs / b0.macs:.2f}×   (φ = 1 asks for d = {family.ALPHA}, w = {family.BETA}, "
+      f"r = {family.GAMMA}: {family.per_phi():.2f}×)")
+print(f"quoted top-1: B0 {family.FAMILY['EfficientNetB0'].quoted.top1} %, "
+      f"B1 {family.FAMILY['EfficientNetB1'].quoted.top1} %")
+
+# %% [markdown]
+# The released B1 is not exactly φ = 1: it keeps B0's widths, takes 240-pixel images and
+# repeats each stage's blocks 1.1 times, rounded up (the coefficients Keras' `efficientnet.py`
+# uses; the rounding turns 16 blocks into 23). Its arithmetic still lands close to the
+# doubling the rule aims for. Compare MobileNetV2's own knobs, computed on the real graphs:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+knobs = {"width α = 1 -> 1.4, at 224 px": (ours[1.0, 224], ours[1.4, 224], 1.4),
+         "image 160 -> 224 px, at α = 1": (ours[1.0, 160], ours[1.0, 224], 224 / 160),
+         "width α = 0.35 -> 1, at 224 px": (ours[0.35, 224], ours[1.0, 224], 1 / 0.35)}
+for label, (small, large, factor) in knobs.items():
+    print(f"{label:<31} multiply-adds {large['macs'] / small['macs']:5.2f}× (the factor squared: {factor ** 2:5.2f}),"
+          f" top-1 {small['top1']} -> {large['top1']} %")
+
+# %% [markdown]
+# Both of MobileNetV2's knobs follow the same square law as compound scaling (the width
+# below it, because depthwise convolutions grow only like w and because the last 1×1
+# convolution is never narrowed), and each doubling of arithmetic buys a few points of
+# accuracy. EfficientNet's claim is that turning depth, width and resolution *together*
+# buys more accuracy per doubling than turning any one of them alone (the paper's section 3):
+# a question of accuracy that only training can answer, not counting.
+
+# %% [markdown]
+# ## 9. Play with it
 #
 # Move the sliders: kernel size K, channels in and out, and the size of the output map.
 # Watch which part of the separable pair dominates, and how the saving follows the curve
@@ -514,17 +914,124 @@ for alpha, row in at_224.items():
 show_conv_cost(kernel_size=3, c_in=64, c_out=128, size=56)
 
 # %% [markdown]
+# ## Further reading
+#
+# - [MobileNetV2 paper](https://arxiv.org/abs/1801.04381) (Sandler et al., 2018): section 3.1
+#   for depthwise separable convolutions and their cost, section 4 for the width multiplier
+#   and resolution, section 6.1 with Table 4 (the 72.0 % / 300 M / 75 ms headline) and
+#   Figure 5 (accuracy against multiply-adds for every width and size).
+# - [MobileNets (v1) paper](https://arxiv.org/abs/1704.04861) (Howard et al., 2017): section 3
+#   derives the 1/C_out + 1/K² saving and introduces the width and resolution multipliers;
+#   its Table 1 is the 13-block network counted in section 7.
+# - [EfficientNet paper](https://arxiv.org/abs/1905.11946) (Tan & Le, 2019): section 3 for
+#   scaling depth, width and resolution, section 3.3 for compound scaling, Table 2 for B0–B7.
+# - Keras' [MobileNet and MobileNetV2](https://keras.io/api/applications/mobilenet/) and
+#   [EfficientNet](https://keras.io/api/applications/efficientnet/) pages: the arguments
+#   (`alpha`, `input_shape`, `weights`) used this week; the
+#   [applications index](https://keras.io/api/applications/) gives the top-1 of the weights
+#   Keras ships.
+# - The [TF-slim MobileNet README](https://github.com/tensorflow/models/tree/master/research/slim/nets/mobilenet):
+#   the 22 released MobileNetV2 checkpoints with their multiply-adds, parameters, top-1 and
+#   Pixel 1 latency, the source of section 6's quoted table.
+
+# %% [markdown]
 # ## Self-check
 #
 # You should now be able to explain, without looking back:
 #
 # - the parameters and the multiply-adds of a standard, a depthwise and a pointwise
 #   convolution, and why multiply-adds are parameters × output positions;
+#
+#   <details><summary>Answer</summary>
+#
+#   Standard K·K·C_in·C_out weights, depthwise K·K·C_in, pointwise C_in·C_out (no biases).
+#   Without a bias, a convolution uses each of its weights exactly once at each output
+#   position, so its multiply-adds are its weights times H_out·W_out.
+#
+#   </details>
+#
 # - why depthwise + pointwise costs 1/C_out + 1/K² of a standard convolution, and why C_in
 #   and the map size do not appear;
+#
+#   <details><summary>Answer</summary>
+#
+#   (K²·C_in + C_in·C_out) / (K²·C_in·C_out): divide each term and it is 1/C_out + 1/K².
+#   Every term has one factor C_in and the same H·W (for multiply-adds), so both cancel. The
+#   saving approaches K² with many output channels and is much smaller for narrow outputs.
+#
+#   </details>
+#
 # - the kernel of the standard convolution that equals a depthwise + pointwise pair, and
 #   what it cannot express;
+#
+#   <details><summary>Answer</summary>
+#
+#   kernel[i, j, c, o] = depthwise[i, j, c] · pointwise[c, o]. For each input channel its
+#   K·K × C_out slice is an outer product, of rank 1: every output channel sees the same
+#   spatial filter of channel c, only scaled. A free kernel could give each output channel
+#   its own spatial pattern on each input channel.
+#
+#   </details>
+#
 # - which kind of layer holds most of MobileNetV2's parameters, and which does most of its
 #   arithmetic;
+#
+#   <details><summary>Answer</summary>
+#
+#   The 1×1 (pointwise) convolutions do almost all the multiply-adds and hold most of the
+#   parameters; the 1000-class classifier holds a large share of the parameters but does
+#   almost no arithmetic; the depthwise convolutions are cheap in both.
+#
+#   </details>
+#
 # - why Keras reports more parameters than the paper, and how α and the image size change
-#   the parameters and the multiply-adds (and why not exactly by α²).
+#   the parameters and the multiply-adds (and why not exactly by α²);
+#
+#   <details><summary>Answer</summary>
+#
+#   Keras counts BatchNormalization's 4 numbers per channel, moving statistics included; the
+#   paper counts the trained network with BatchNorm folded in, and rounds down. α changes
+#   both the parameters and the multiply-adds (about α²); the image size changes only the
+#   multiply-adds (exactly size² for the convolutions, at multiples of 32). Not exactly α²:
+#   widths are rounded to multiples of 8, the last 1×1 conv (and so the classifier) is never
+#   narrowed, and depthwise convolutions grow only like α.
+#
+#   </details>
+#
+# - what the width multiplier and the image size buy in accuracy, and how you choose a
+#   checkpoint for a budget of multiply-adds;
+#
+#   <details><summary>Answer</summary>
+#
+#   Both raise the quoted top-1, with diminishing returns: each doubling of the arithmetic
+#   buys fewer points. For a budget, keep the checkpoints whose counted multiply-adds fit
+#   (counted, not the rounded-down figures) and take the most accurate: depending on the
+#   budget, that is sometimes a narrower network on larger images, sometimes the reverse.
+#   A budget of multiply-adds stands in for a latency, which must be measured on the device.
+#
+#   </details>
+#
+# - how MobileNet v1, MobileNetV2 and EfficientNet-B0 differ in structure and in cost, and
+#   where each number of the comparison comes from;
+#
+#   <details><summary>Answer</summary>
+#
+#   v1 stacks 13 blocks of 2 layers (depthwise 3×3, then 1×1), without shortcuts. v2's blocks
+#   add a 1×1 expansion before the depthwise conv and shortcuts between blocks of the same
+#   shape, and need about half v1's multiply-adds. B0 keeps v2's block, adds
+#   squeeze-and-excitation and swish, and costs a little more than v2. Parameters and
+#   multiply-adds are counted on the real Keras graphs; accuracies are quoted from each paper.
+#
+#   </details>
+#
+# - EfficientNet's compound scaling: what d, w and r are, why the constraint is on α·β²·γ²,
+#   and what one more unit of φ does to the arithmetic.
+#
+#   <details><summary>Answer</summary>
+#
+#   d = α^φ multiplies the number of layers, w = β^φ the channels, r = γ^φ the image side. A
+#   convolution costs H·W·K²·C_in·C_out, so its multiply-adds grow like w² and r², while more
+#   layers add cost only in proportion: the network's multiply-adds grow like d·w²·r² =
+#   (α·β²·γ²)^φ. With α·β²·γ² ≈ 2, each unit of φ about doubles the arithmetic.
+#
+#   </details>

@@ -54,7 +54,9 @@ else:
 # - explain, with the spiral experiment of the paper's Figure 1, why the block's last 1×1 convolution has **no**
 #   ReLU.
 #
-# Time: about 3 hours — 1 h reading and running, 1 h with the spiral widget, 1 h for the three exercises.
+# **Time:** about 1 h 45 min: 55 min of reading (150 words or 15 lines of code a minute), 5 min of
+# running the cells (as long as they took in the committed run), and 50 min for 5 exercises (10
+# minutes each, an estimate). Computed by `python -m lessons.study_time`.
 
 # %% tags=["parameters"]
 # Fast mode is what CI runs (2 sample photos through the blocks instead of 10, and 10 random
@@ -69,19 +71,20 @@ TRIALS = 10 if FAST else 50
 # %%
 import lessons  # noqa: F401  (first: it quiets TensorFlow's start-up log lines)
 
+import itertools
 import math
 
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessons import blocks, manifold
+from lessons import blocks, convcost, manifold
 from lessons.exercises import week2
 from lessons.notebook import show_source
 from widgets import manifold as spiral_widget
 
 # %% [markdown]
-# ## 1. The block, written out
+# ## 1. The block, written by you
 #
 # A block receives a *narrow* tensor (few channels) and:
 #
@@ -92,15 +95,11 @@ from widgets import manifold as spiral_widget
 # 4. **adds** its input to the result when the two have the same shape: the **inverted residual** (a ResNet adds
 #    wide tensors; this block adds the narrow ones).
 #
-# Here is the course's version, made of plain Keras layers named exactly like the real model's layers:
-
-# %%
-show_source(blocks.inverted_residual_block)
-
-# %% [markdown]
-# Two details come from the real model, not from the paper's diagram. The first block has no expansion layer
-# (its t is 1), and Keras calls it `expanded_conv` instead of `block_0`. And before a stride-2 depthwise
-# convolution Keras adds an explicit `ZeroPadding2D` layer and then convolves without padding:
+# That is the paper's Table 1 and its Figure 3 (sections 3.2 and 3.3 of
+# [arXiv 1801.04381](https://arxiv.org/abs/1801.04381)). You are going to write it from Keras layers. Two details
+# come from the real model, not from the paper's diagram. The first block has no expansion layer (its t is 1), and
+# Keras calls it `expanded_conv` instead of `block_0`. And before a stride-2 depthwise convolution Keras adds an
+# explicit `ZeroPadding2D` layer and then convolves without padding:
 
 # %%
 show_source(blocks.stride2_padding)
@@ -115,37 +114,150 @@ for size in (56, 7):  # an even and an odd size
           f"→ {y.shape[1]}×{y.shape[2]}")
 
 # %% [markdown]
-# Now the real model, with the ImageNet weights the course ships in `weights/` (the comparisons below would hold
-# for any weights; the next cell says which ones these are).
+# (With TensorFlow, `padding="same"` at stride 2 pads exactly these pixels too, and the check below accepts either;
+# Keras writes the padding out as a layer of its own, which shows it in the model's list of layers.)
+#
+# ### Exercise 1 — does the block add its input?
+#
+# Step 4 needs a rule. Return True when a block with this stride, number of input channels and number of output
+# channels adds its input to its output. The check compares your answer with every block of the real model (does it
+# have an `_add` layer?) and with one block the real model does not have, made by Keras's own block builder.
+
+# %%
+def has_residual(stride, in_channels, out_channels):
+    """True when the block's input is added to its output."""
+    ### BEGIN SOLUTION
+    return stride == 1 and in_channels == out_channels
+    ### END SOLUTION
+
+# %%
+# NBVAL_CHECK_OUTPUT
+week2.check_has_residual(has_residual)
+
+# %% [markdown]
+# > **A claim we check.** Two of the lecture notes give the rule with one condition only: "IF input_channels ==
+# > output_channels" (notes 000, "MobileNetV2 in practice", the inverted residual's step 4) and "Add input (if
+# > stride=1)" (notes 001, week 2's block diagram; notes 002 say "Skip connection when stride=1").
+#
+# Each rule, tried on every real block and on the stride-2 block that keeps its channels:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+rules = {"notes 000: in_channels == out_channels": lambda stride, cin, cout: cin == cout,
+         "notes 001: stride == 1": lambda stride, cin, cout: stride == 1,
+         "stride == 1 and in == out": blocks.has_residual}
+cases = week2.residual_cases()
+wrong = {label: [what for what, stride, cin, cout, adds in cases if bool(rule(stride, cin, cout)) != adds]
+         for label, rule in rules.items()}
+for label, mistakes in wrong.items():
+    print(f"{label:<40} wrong for {len(mistakes)} of {len(cases)} blocks" + "".join(f"\n    {m}" for m in mistakes))
+real = [case for case in cases if case[0].endswith("real model")]
+assert [what for what, *_ in real if what in wrong["notes 000: in_channels == out_channels"]] == []
+assert wrong["notes 001: stride == 1"] and not wrong["stride == 1 and in == out"]
+
+# %% [markdown]
+# An addition needs two tensors of the same shape. A stride-2 block halves height and width, and the first block
+# of a stage changes the number of channels even when its stride is 1 (the blocks listed under notes 001's rule):
+# either change makes the add impossible, so both conditions are needed. Notes 000's rule is subtler: it is right for
+# every block of MobileNetV2, only because each stride-2 block of Table 2 also changes its channels. Keras's own
+# builder,
+# [`_inverted_res_block`](https://github.com/keras-team/keras/blob/master/keras/src/applications/mobilenet_v2.py),
+# tests both, and the paper's Figure 4(d) draws the shortcut in the stride-1 block only; a network of your own with
+# a stride-2 block that keeps its channels would break the one-condition rule. A check made only of real blocks
+# could not tell the two rules apart, which is why this one adds a block that can.
+
+# %% [markdown]
+# ### Exercise 2 — write the block
+#
+# Write `inverted_residual(x, expansion, out_channels, stride, name)`: it takes a Keras tensor `x` (shape
+# `(batch, height, width, channels)`), builds the four steps on it with Keras layers, and returns the block's output
+# tensor. Use `keras.layers.Conv2D(filters, 1, use_bias=False)` for the 1×1 convolutions (the BatchNorm after each
+# one brings its own offset), `keras.layers.BatchNormalization()`, `keras.layers.ReLU(6.0)`,
+# `keras.layers.DepthwiseConv2D(3, strides=stride, padding=..., use_bias=False)`, `keras.layers.ZeroPadding2D` and
+# `keras.layers.Add()`; skip the expansion when `expansion` is 1, and use your `has_residual`. Start every layer's
+# name with `name` and end it like the real model's (`name + "expand"`, `"expand_BN"`, `"expand_relu"`, `"pad"`,
+# `"depthwise"`, `"depthwise_BN"`, `"depthwise_relu"`, `"project"`, `"project_BN"`, `"add"`): the check does not
+# need it, but the printouts below then line up with the real model's.
+#
+# The check builds your block for several real blocks of `keras.applications.MobileNetV2`, copies each real block's
+# ImageNet weights into it, sends both what really reaches that block from sample photos, and compares the
+# outputs; then it does the same with the stride-2 block that keeps its channels. From the difference it tells which
+# typical mistake you made.
+
+# %%
+def inverted_residual(x, expansion, out_channels, stride, name):
+    """MobileNetV2's inverted residual block on the Keras tensor ``x``; returns the output tensor."""
+    ### BEGIN SOLUTION
+    from keras import layers
+
+    inputs, in_channels = x, x.shape[-1]
+    if expansion != 1:
+        x = layers.Conv2D(expansion * in_channels, 1, use_bias=False, name=name + "expand")(x)
+        x = layers.BatchNormalization(name=name + "expand_BN")(x)
+        x = layers.ReLU(6.0, name=name + "expand_relu")(x)
+    if stride == 2:
+        x = layers.ZeroPadding2D(blocks.stride2_padding(*x.shape[1:3]), name=name + "pad")(x)
+    x = layers.DepthwiseConv2D(3, strides=stride, padding="same" if stride == 1 else "valid", use_bias=False,
+                               name=name + "depthwise")(x)
+    x = layers.BatchNormalization(name=name + "depthwise_BN")(x)
+    x = layers.ReLU(6.0, name=name + "depthwise_relu")(x)
+    x = layers.Conv2D(out_channels, 1, use_bias=False, name=name + "project")(x)
+    x = layers.BatchNormalization(name=name + "project_BN")(x)  # linear: no activation
+    if has_residual(stride, in_channels, out_channels):
+        x = layers.Add(name=name + "add")([inputs, x])
+    return x
+    ### END SOLUTION
+
+# %%
+# NBVAL_CHECK_OUTPUT
+block_is_right = week2.check_inverted_residual(inverted_residual)
+
+# %% [markdown]
+# From here on the notebook builds its blocks with **your** function, once it passes the check (until then, with the
+# course's own, `blocks.inverted_residual_block`, so that the rest still runs):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+your_block = inverted_residual if block_is_right else blocks.inverted_residual_block
+print("Blocks below are built by", "your inverted_residual." if block_is_right else
+      "blocks.inverted_residual_block: yours does not pass the check yet.")
+
+# %% [markdown]
+# ### Your block beside the real one
+#
+# Now the real model at full size, with the ImageNet weights the course ships in `weights/` (the comparisons below
+# would hold for any weights; the next cell says which ones these are).
 
 # %%
 base, weights_source = blocks.load_real_model(224)
 print(f"keras.applications.MobileNetV2 at 224×224 px with {weights_source}.")
 
 # %% [markdown]
-# Our block 2 and the real block 2, layer by layer (`read_block` reads t, c, s and the input shape from the real
-# model's layers; we build ours from those four numbers):
+# Your block 2 and the real block 2, layer by layer (`read_block` reads t, c, s and the input shape from the real
+# model's layers; your function builds the block from those four numbers):
 
 # %%
 # NBVAL_CHECK_OUTPUT
 spec = blocks.read_block(base, 2)
 print(spec)
-ours = blocks.build_block(spec)
-for mine, real in zip(ours.layers[1:], blocks.block_layers(base, 2), strict=True):
-    print(f"{mine.name:<22} {type(mine).__name__:<20} {str(mine.output.shape[1:]):<16} real model: {real.name}")
+ours = blocks.build_block(spec, your_block)
+for mine, real in itertools.zip_longest(ours.layers[1:], blocks.block_layers(base, 2)):
+    mine_text = f"{mine.name:<22} {type(mine).__name__:<20} {str(mine.output.shape[1:]):<16}" if mine else " " * 60
+    print(f"{mine_text} real model: {real.name if real else '-'}")
 
 # %% [markdown]
-# Same names, same shapes. Same *numbers*? We copy the real block's weights into ours (by layer name), send the
-# same input into both — what really reaches that block when sample photos go through the network — and compare
-# the outputs. We do it for block 0 (no expansion), block 2 (stride 1 with a residual add), and two stride-2
-# blocks (with the padding layer).
+# The check compared numbers on small images. The same proof at 224 px: `compare_with_real` copies the real block's
+# weights into yours, one layer with weights after the other, sends the same input into both — what really reaches
+# that block when sample photos go through the network — and returns the largest difference. Block 0 (no
+# expansion), block 2 (stride 1 with a residual add), and two stride-2 blocks (with the padding layer):
 
 # %%
 show_source(blocks.compare_with_real)
 
 # %%
 photos = blocks.sample_batch(224, PHOTOS)
-differences = {k: blocks.compare_with_real(base, k, blocks.block_input(base, k, photos)) for k in (0, 2, 3, 13)}
+differences = {k: blocks.compare_with_real(base, k, blocks.block_input(base, k, photos), your_block)
+               for k in (0, 2, 3, 13)}
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -160,9 +272,9 @@ for k, difference in differences.items():
     assert difference < 1e-4
 
 # %% [markdown]
-# The differences are zero (or float rounding): the block above *is* MobileNetV2's block. The tests in
-# `tests/test_blocks.py` repeat this for more blocks, with random BatchNorm statistics, at an input size where
-# the padding is symmetric, and show that a wrong padding makes the comparison fail.
+# The differences are zero (or float rounding): your block *is* MobileNetV2's block. The tests in
+# `tests/test_blocks.py` repeat this for more blocks with the course's own block, with random BatchNorm statistics,
+# at an input size where the padding is symmetric, and show that a wrong padding makes the comparison fail.
 
 # %% [markdown]
 # ## 2. The paper's Table 2, read from the model
@@ -211,15 +323,148 @@ assert counts["bottleneck blocks"] == in_table and together == blocks.PAPER_BOTT
 # layers", ask what they counted.
 
 # %% [markdown]
-# ## 3. Memory: narrow → wide → narrow
+# > **A claim we check.** "53 layers (deep!)" — lecture notes 000 ("MobileNetV2 in practice": its specs, the
+# > architecture diagram's title and the closing comparison table).
+#
+# The whole network this time, with its 1000-class classifier (random weights: counting needs none):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+NOTES_LAYERS = 53  # quoted from lecture notes 000
+full = convcost.mobilenetv2(include_top=True)
+layer_count = blocks.layer_counts(full)
+kinds = layer_count["by kind"]
+print(f"Keras layers in keras.applications.MobileNetV2 with its classifier: {layer_count['keras layers']} "
+      f"({len(base.layers)} in the base without it, the one the course fine-tunes)")
+print("  " + ", ".join(f"{n} {kind}" for kind, n in kinds.items()))
+print(f"convolutions: {kinds['Conv2D']} Conv2D + {kinds['DepthwiseConv2D']} DepthwiseConv2D = "
+      f"{layer_count['convolutions']}")
+print(f"with the {kinds['Dense']} Dense classifier: {layer_count['convolution and dense layers']} layers that hold "
+      "weights and run one after another")
+assert layer_count["convolution and dense layers"] == NOTES_LAYERS and layer_count["convolutions"] == NOTES_LAYERS - 1
+
+# %% [markdown]
+# The 53 is right once you know what it counts: the convolutions (each depthwise and each 1×1 counted on its own)
+# plus the final dense layer, the layers that multiply by weights, one after another from the input to the output.
+# It leaves out what Keras also makes a layer: the BatchNorms (at inference each one folds into the convolution before
+# it), the ReLU6s, the residual adds, the paddings and the pooling. Keras's own count is the one above, and the
+# paper's is a third (the 19 of the previous cell). The notes give the number without the rule, next to "deep!", and
+# the depth in the sense of the longest chain of weight layers is indeed 53, because a residual add only adds a
+# shortcut around a block and no layer to the chain.
+
+# %% [markdown]
+# ## 3. The block's family: MobileNet v1 before it, EfficientNet after it
+#
+# Week 1 (section 7) counted the three networks whole, with their published accuracies; here we open one block of
+# each. **MobileNet v1** ([arXiv 1704.04861](https://arxiv.org/abs/1704.04861)) is the depthwise separable convolution of
+# week 1, stacked: a 3×3 depthwise conv and a 1×1 pointwise conv, each with BatchNorm and ReLU6, and no shortcut.
+# Read from `keras.applications.MobileNet` (random weights: only the architecture is needed):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+v1 = keras.applications.MobileNet(weights=None)
+v1_count = blocks.layer_counts(v1)
+v1_blocks = v1_count["by kind"]["DepthwiseConv2D"]
+print(f"MobileNet v1: {v1_blocks} depthwise separable blocks, {v1_count['by kind'].get('Add', 0)} residual adds, "
+      f"{v1_count['keras layers']} Keras layers")
+for k in (1, 2, 3):
+    summary = blocks.block_summary(blocks.v1_block_layers(v1, k))
+    print(f"  block {k}: {' → '.join(summary['layers'])}   ({summary['convolutions']} convolutions)")
+v2_blocks = len(blocks.block_numbers(base))
+assert v1_blocks == 13 and v1_count["by kind"].get("Add", 0) == 0
+
+# %% [markdown]
+# A v2 block differs in three ways: a 1×1 *expansion* comes first (three convolutions a block, not two), the last 1×1
+# conv has no ReLU6 (linear), and the input is added when the shapes allow. One block of each at the same place of the
+# network (56×56 pixels), and a v2 block as wide as v1's there, built by your function:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+v1_width = blocks.read_block(base, 2).input_shape[:2] + (blocks.v1_block_layers(v1, 3)[0].input.shape[-1],)
+family = {"v1 block 3": blocks.block_summary(blocks.v1_block_layers(v1, 3)),
+          "v2 block 2": blocks.block_summary(blocks.block_layers(base, 2)),
+          "v2 block at v1's width": blocks.block_summary(blocks.build(your_block, v1_width, 6, v1_width[-1], 1,
+                                                                      "v2_wide_").layers[1:])}
+print(f"{'':<24}{'input → output':>26}{'convs':>7}{'add':>5}{'params':>10}{'M mult-adds':>13}")
+for label, row in family.items():
+    shapes = f"{'×'.join(map(str, row['input']))} → {'×'.join(map(str, row['output']))}"
+    print(f"{label:<24}{shapes:>26}{row['convolutions']:>7}{'yes' if row['residual add'] else 'no':>5}"
+          f"{row['params']:>10,}{row['macs'] / 1e6:>13.1f}")
+assert family["v1 block 3"]["convolutions"] == 2 and family["v2 block 2"]["convolutions"] == 3
+assert family["v2 block 2"]["macs"] < family["v1 block 3"]["macs"] < family["v2 block at v1's width"]["macs"]
+assert base.get_layer("block_2_depthwise").input.shape[-1] > v1.get_layer("conv_dw_3").input.shape[-1]
+
+# %% [markdown]
+# At the same width a v2 block costs several times a v1 block: its expansion and projection are two 1×1 convs on
+# t times as many channels. But v2 does not run its blocks at v1's widths: at 56×56 it passes far fewer channels from
+# block to block than v1, and expands them inside the block only. Its real block there is cheaper than v1's, while its
+# depthwise conv filters more channels than v1's does. That is the paper's Figure 4 ((b) v1, (d) v2), in numbers.
+
+# %% [markdown]
+# > **A claim we check.** "Complexity: 13 Layers" for v1 and "17 Layers" for v2 — lecture notes 003 ("MobileNet
+# > Evolution", the v1 vs v2 comparison table).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"{'':<13}{'blocks':>7}{'convolution and dense layers':>30}{'Keras layers':>14}")
+for name, model_blocks, count in (("MobileNet v1", v1_blocks, v1_count), ("MobileNetV2", v2_blocks, layer_count)):
+    print(f"{name:<13}{model_blocks:>7}{count['convolution and dense layers']:>30}{count['keras layers']:>14}")
+assert (v1_blocks, v2_blocks) == (13, 17)
+assert (v1_count["convolution and dense layers"], layer_count["convolution and dense layers"]) == (28, 53)
+
+# %% [markdown]
+# The notes' 13 and 17 are the numbers of **blocks**, not of layers: a v1 block is two convolutions and a v2 block
+# three (two in block 0). Counted like the notes' 53, v1 has the number of layers printed above (its classifier is a
+# 1×1 convolution in Keras), the very count the v1 paper gives for itself: 28 layers, "counting depthwise and
+# pointwise convolutions as separate layers" (its section 3.2).
+
+# %% [markdown]
+# **EfficientNet-B0** ([arXiv 1905.11946](https://arxiv.org/abs/1905.11946)) was found by an architecture search whose
+# building block is v2's, under the name **MBConv** (mobile inverted bottleneck conv). Its block 2b sits where
+# MobileNetV2's block 2 sits, with the same widths:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+effnet = keras.applications.EfficientNetB0(weights=None)
+mbconv_layers = blocks.layers_named(effnet, "block2b_")
+for layer in mbconv_layers:
+    print(f"  {layer.name:<26} {blocks.describe_layer(layer):<26} {str(layer.output.shape[1:]):<16} "
+          f"{layer.count_params():>6,} params")
+mbconv = blocks.block_summary(mbconv_layers)
+squeeze = [layer for layer in mbconv_layers if isinstance(layer, keras.layers.Conv2D) and layer.output.shape[1] == 1]
+se_params = sum(layer.count_params() for layer in squeeze)
+print(f"EfficientNet-B0 block 2b: {mbconv['params']:,} params, {mbconv['macs'] / 1e6:.1f} M mult-adds; MobileNetV2 "
+      f"block 2: {family['v2 block 2']['params']:,} params, {family['v2 block 2']['macs'] / 1e6:.1f} M mult-adds")
+reduce, expand = squeeze
+print(f"squeeze-and-excitation: {reduce.input.shape[-1]} → {reduce.filters} → {expand.filters} channels by two 1×1 "
+      f"convs on a 1×1 map, {se_params:,} params ({reduce.filters} = {reduce.filters / mbconv['input'][-1]:g} × the "
+      f"block's {mbconv['input'][-1]} input channels)")
+after_projection = mbconv_layers[[layer.name for layer in mbconv_layers].index("block2b_project_bn") + 1:]
+print("after the projection's BN:", ", ".join(blocks.describe_layer(layer) for layer in after_projection))
+assert mbconv["input"] == family["v2 block 2"]["input"] and mbconv["residual add"]
+assert [blocks.describe_layer(layer) for layer in after_projection] == ["dropout", "add"]  # linear bottleneck kept
+
+# %% [markdown]
+# Read from the top: the same expansion (1×1 conv, BN), the same depthwise conv, the same *linear* projection and the
+# same residual add, with three changes. The activation is **swish**, x·sigmoid(x), instead of ReLU6. Between the
+# depthwise conv and the projection sits a **squeeze-and-excitation** gate
+# ([arXiv 1709.01507](https://arxiv.org/abs/1709.01507)):
+# average each channel over the whole image (the squeeze), pass those numbers through two tiny 1×1 convs (the
+# second with a sigmoid) and multiply each channel by its result between 0 and 1 — the block learns which channels to
+# turn down for this image, for a few parameters and almost no multiply-adds. And a dropout of the whole block's
+# branch before the add ("stochastic depth", active in training only). EfficientNet's other idea, scaling depth,
+# width and resolution together, is about the whole network, not the block.
+
+# %% [markdown]
+# ## 4. Memory: narrow → wide → narrow
 #
 # A ResNet bottleneck goes the other way: its input and output are **wide**, and it squeezes them through a
-# narrow middle. Here are both, with the same two widths: our block 2 and a ResNet-style block whose wide
+# narrow middle. Here are both, with the same two widths: your block 2 and a ResNet-style block whose wide
 # tensor has as many channels as block 2's expanded one.
 
 # %%
 spec = blocks.read_block(base, 2)
-mobilenet_block = blocks.build_block(spec)
+mobilenet_block = blocks.build_block(spec, your_block)
 wide = keras.Input((*spec.input_shape[:2], spec.t * spec.input_shape[-1]), name="resnet_input")
 resnet_block = keras.Model(wide, blocks.classic_bottleneck(wide, narrow=spec.input_shape[-1]), name="resnet")
 
@@ -291,7 +536,44 @@ print(f"largest expanded tensor (never needed whole when streamed): block {expan
       f"{expanded['expanded']:,} values, {expanded['expanded'] / largest['output']:.0f}× more")
 
 # %% [markdown]
-# ## 4. Why the bottleneck is linear: the spiral
+# ### What the expansion rate costs
+#
+# Every block after the first expands by t = 6. The paper (section 4) chose it after finding that rates from 5 to 10
+# give nearly identical accuracy curves, smaller networks doing slightly better with smaller rates and larger
+# networks with larger ones. That accuracy side is the paper's claim: checking it would mean training MobileNetV2 on
+# ImageNet once per rate. The cost side we can compute. Your block at block 2's place (56×56×24 in, 24 out, stride 1)
+# for t = 2 to 10:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+place = week2.DECISION_BLOCK
+expansion_table = blocks.expansion_costs(your_block, place["input_shape"], place["c"], place["s"], week2.EXPANSIONS)
+print(f"{'t':>3}{'params':>9}{'M mult-adds':>13}{'largest tensor':>16}{'peak, layer by layer':>22}"
+      f"{'peak, streamed':>16}   (values)")
+for row in expansion_table:
+    print(f"{row['t']:>3}{row['params']:>9,}{row['macs'] / 1e6:>13.1f}{row['largest tensor']:>16,}"
+          f"{row['layer_by_layer']:>22,}{row['streamed']:>16,}")
+first, last = expansion_table[0], expansion_table[-1]
+steps = {key: {b[key] - a[key] for a, b in itertools.pairwise(expansion_table)} for key in ("params", "macs")}
+print(f"from t = {first['t']} to t = {last['t']}: params ×{last['params'] / first['params']:.1f}, "
+      f"mult-adds ×{last['macs'] / first['macs']:.1f}, peak layer by layer ×"
+      f"{last['layer_by_layer'] / first['layer_by_layer']:.1f}, "
+      f"peak streamed ×{last['streamed'] / first['streamed']:.1f}")
+by_t = {row["t"]: row for row in expansion_table}
+print(f"t = 10 instead of the paper's 6: ×{by_t[10]['macs'] / by_t[6]['macs']:.2f} mult-adds in this block")
+assert all(len(step) == 1 for step in steps.values())  # each unit of t adds the same cost: linear in t
+assert len({row["streamed"] for row in expansion_table}) == 1
+
+# %% [markdown]
+# Parameters and multiply-adds grow by the same amount for each unit of t (the expansion's and the projection's 1×1
+# convs and the depthwise conv all scale with t·k channels): doubling t nearly doubles the block's cost. So does the
+# peak memory of running it layer by layer, since the expanded tensor is the largest one. Streamed, the block needs
+# the same memory whatever t is. Going from 6 to 10 makes every block more expensive by the last ratio printed, for an
+# accuracy the paper found nearly the same; below 5 the paper vouches for nothing. Exercise 5 turns this table into
+# a decision.
+
+# %% [markdown]
+# ## 5. Why the bottleneck is linear: the spiral
 #
 # Why not end the block with a ReLU6 like every other layer? The paper's answer is its Figure 1. Take points on
 # a 2-D spiral `x`, lift them into n dimensions with a random n×2 matrix T, apply an activation, and try to get
@@ -385,17 +667,74 @@ print(f"ReLU6 layers after a projection: {follows.get('project_BN', 0)}")
 assert "project_BN" not in follows
 
 # %% [markdown]
-# ## 5. Exercises
+# ### Why ReLU6 and not ReLU: numbers with few bits
 #
-# Write the body of each function between the marked lines, then run the check cell below it: it calls your
-# function with several inputs, compares with the course's own code (and the real model), and tells you what is
-# wrong. The exercises are independent of each other.
+# The cap at 6 is not there for the spiral. The paper (section 4) uses ReLU6 "because of its robustness when used
+# with low-precision computation". A phone or a microcontroller runs the network in 8-bit integers (week 5): each
+# tensor gets a range [low, high], and its values are stored as one of 256 evenly spaced levels in that range. The
+# range must be known before the network runs. For a ReLU6 output it is [0, 6] whatever the photo, so the levels are
+# 6/255 apart. A plain ReLU has no top: its range would have to cover the largest value that any photo ever sends
+# through that layer. What reaches each ReLU6 of the real model from the sample photos:
+
+# %%
+relu_stats = blocks.relu6_statistics(base, photos)
+relu6_step = blocks.fixed_point_step(6)
+largest = np.array([row["largest"] for row in relu_stats])
+coarser = np.array([blocks.fixed_point_step(value) for value in largest]) / relu6_step
+print(f"{len(relu_stats)} ReLU6 layers, {len(photos)} photos. 8-bit step of a ReLU6 output: 6/255 = {relu6_step:.4f}")
+print(f"largest input of each ReLU6: median {np.median(largest):.1f}, the largest {largest.max():.1f} "
+      f"({relu_stats[int(largest.argmax())]['layer']})")
+print(f"{np.mean(largest > 6):.0%} of the layers receive values above 6: a plain ReLU there would need a step "
+      f"{np.median(coarser):.1f}× (median) to {coarser.max():.1f}× coarser than ReLU6's, for these photos alone")
+clipped = np.array([row["clipped"] for row in relu_stats])
+print(f"what ReLU6's cap clips: {np.median(clipped):.2%} of a layer's values (median over the layers), "
+      f"{clipped.max():.2%} at most")
+assert np.median(largest) > 6 and coarser.max() > 2 and np.median(clipped) < 0.01
+
+# %% [markdown]
+# With ReLU6, the cap costs a little (the few values above 6 are clipped: the last line above) and buys a fixed,
+# small range: every level of the 8 bits lands where the values are, and no unusual photo can stretch the range after
+# the fact. With a plain ReLU, the range is set by the rare largest values, so the step
+# between levels grows by the factors printed above and the common small values lose precision. Week 5's
+# [section 2, "Inside the INT8 file"](week5_deployment.ipynb) reads the ranges the TFLite converter chose for your
+# model: every ReLU6 output stored in [0, 6], with a step of 6/255.
+
+# %% [markdown]
+# > **A claim we check.** In 144 channels, "~72 values become 0" after the ReLU, so 72 remain — lecture notes 000
+# > ("MobileNetV2 in practice", linear bottleneck: block 2's 24 → 144 expansion).
+
+# %%
+NOTES_ZEROED = 72  # quoted from lecture notes 000, of 144 channels
+zeroed = {row["layer"]: row["zeroed"] for row in relu_stats}
+channels = base.get_layer("block_2_expand_relu").output.shape[-1]
+print(f"block 2's expansion ReLU6 ({channels} channels): {zeroed['block_2_expand_relu']:.0%} of the values are set "
+      f"to 0, about {zeroed['block_2_expand_relu'] * channels:.0f} of {channels} (the notes: {NOTES_ZEROED})")
+expansions = {name: share for name, share in zeroed.items() if name.endswith("expand_relu")}
+low, high = min(expansions, key=expansions.get), max(expansions, key=expansions.get)
+print(f"over the {len(expansions)} expansion ReLU6s: from {expansions[low]:.0%} ({low}) "
+      f"to {expansions[high]:.0%} ({high})")
+assert zeroed["block_2_expand_relu"] * channels < NOTES_ZEROED * 0.8 and expansions[high] > 0.5
+
+# %% [markdown]
+# The notes take half because a value with a random sign is negative half the time. A trained network's values are
+# not random signs: each BatchNorm's learnt offset and scale decide how much of its layer the ReLU6 sets to 0, and on
+# these photos block 2 keeps clearly more than half of its channels, while some deep blocks zero most of theirs. The
+# argument of the notes (a wide ReLU leaves enough channels to carry the information) survives; the number is a guess,
+# and the real share is a property of each trained layer that you can measure.
+
+# %% [markdown]
+# ## 6. Exercises
 #
-# ### Exercise 1 — shapes through a block
+# Exercises 1 and 2 were in section 1. Write the body of each function below between the marked lines, then run the
+# check cell under it: it calls your function with several inputs, compares with the course's own code (and the real
+# model), and tells you what is wrong. The three are independent of each other.
+#
+# ### Exercise 3 — shapes through a block, without Keras
 #
 # Given the input's height, width and channels and the block's t, c and s, return the shapes
-# `(height, width, channels)` of the expanded tensor, the depthwise conv's output and the block's output.
-# Careful with odd sizes and stride 2 (look at `stride2_padding` above).
+# `(height, width, channels)` of the expanded tensor, the depthwise conv's output and the block's output — by
+# arithmetic, the way you would check a design on paper before building it. Careful with odd sizes and stride 2
+# (look at `stride2_padding` in section 1).
 
 # %%
 def shapes_through_block(height, width, channels, t, c, s):
@@ -411,26 +750,9 @@ def shapes_through_block(height, width, channels, t, c, s):
 week2.check_shapes_through_block(shapes_through_block)
 
 # %% [markdown]
-# ### Exercise 2 — does the block add its input?
+# ### Exercise 4 — the reconstruction error
 #
-# Return True when a block with this stride, number of input channels and output channels gets a residual
-# connection. The check compares your answer with every block of the real model (does it have an `_add` layer?).
-
-# %%
-def has_residual(stride, in_channels, out_channels):
-    """True when the block's input is added to its output."""
-    ### BEGIN SOLUTION
-    return stride == 1 and in_channels == out_channels
-    ### END SOLUTION
-
-# %%
-# NBVAL_CHECK_OUTPUT
-week2.check_has_residual(has_residual)
-
-# %% [markdown]
-# ### Exercise 3 — the reconstruction error
-#
-# Write the error used in section 4: the root of the mean (over points) squared distance between the original
+# Write the error used in section 5: the root of the mean (over points) squared distance between the original
 # and the recovered points, divided by the root of the mean squared distance of the original points to 0. Both
 # arguments are arrays of shape (points, 2). Identical points give 0; answering 0 for every point gives 1.
 
@@ -448,19 +770,172 @@ def reconstruction_error(original, recovered):
 week2.check_reconstruction_error(reconstruction_error)
 
 # %% [markdown]
+# ### Exercise 5 — a decision: the expansion rate for a memory budget
+#
+# You design a block for block 2's place (56×56×24 in, 24 out, stride 1) on an accelerator that keeps the block's
+# activations in on-chip memory, one byte a value (int8, as in week 5); what does not fit spills to slow external
+# memory. Choose t, twice: for a runtime that runs the block **layer by layer** (as Keras does), and for one that
+# **streams** it (the paper's section 5.1, section 4 above). `costs` is the table of section 4 (`expansion_table`: one
+# row per t with its `"layer_by_layer"` and `"streamed"` peaks, in values); return `(t layer by layer, t streamed)`.
+# There is not one right answer: the check accepts every choice you can defend with the table and the paper's
+# remark on rates from 5 to 10, and says why it would not defend the others. Decide before you code: which column
+# limits t, and when does the paper's remark decide instead?
+
+# %%
+def choose_expansion(costs, budget_bytes):
+    """(t to run layer by layer, t to run streamed) for a block whose activations must fit ``budget_bytes``."""
+    ### BEGIN SOLUTION
+    choices = []
+    for way in ("layer_by_layer", "streamed"):
+        fits = [row["t"] for row in costs if row[way] <= budget_bytes]  # one byte a value
+        choices.append(6 if 6 in fits else max(fits))  # the paper's rate when it fits, else the most that fits
+    return tuple(choices)
+    ### END SOLUTION
+
+# %%
+# NBVAL_CHECK_OUTPUT
+week2.check_expansion_choice(choose_expansion)
+
+# %% [markdown]
+# <details><summary>Worked answer</summary>
+#
+# Layer by layer, the peak memory grows with t (the whole expanded tensor and the depthwise conv's output exist at
+# once), so the budget sets a largest t: read it off the `layer_by_layer` column. If that largest t is 5 or more,
+# any t from 5 up to it is defensible: the paper found 5 to 10 nearly equal in accuracy, and the smaller rate saves
+# multiply-adds, so the paper's 6 (or 5) is a good pick. If the budget stops you below 5, take the largest t that
+# fits: below the range the paper vouches for, keep as much expansion as the memory allows. Streamed, the peak is the
+# same for every t (only the narrow input and output are ever whole), so memory does not limit t at all: the choice is
+# the paper's, 5 to 10, and multiply-adds (linear in t, section 4's table) argue for its lower end. The lesson: a
+# memory budget constrains the expansion rate only for a runtime that materialises the expanded tensor.
+#
+# </details>
+
+# %% [markdown]
+# ## Further reading
+#
+# - Sandler et al., [MobileNetV2: Inverted Residuals and Linear Bottlenecks](https://arxiv.org/abs/1801.04381) —
+#   section 3.2 (linear bottlenecks, with the spiral of Figure 1), 3.3 (inverted residuals, Table 1 and Figure 3), 3.4
+#   (why the block separates what it stores from what it computes), section 4 (Table 2, ReLU6 and the expansion
+#   rate), 5.1 (streaming a block, Table 3) and the ablation of section 6.4 (a ReLU in the bottleneck and shortcuts
+#   between wide tensors, both measured worse).
+# - The Keras source,
+#   [`keras/src/applications/mobilenet_v2.py`](https://github.com/keras-team/keras/blob/master/keras/src/applications/mobilenet_v2.py):
+#   `_inverted_res_block` is the block you wrote, padding and residual rule included; the
+#   [Keras MobileNet docs](https://keras.io/api/applications/mobilenet/) list the arguments of `MobileNet` and
+#   `MobileNetV2`.
+# - Howard et al., [MobileNets](https://arxiv.org/abs/1704.04861) — v1: the depthwise separable block, the network
+#   it stacks (section 3), and the width multiplier that v2 keeps.
+# - Tan and Le, [EfficientNet](https://arxiv.org/abs/1905.11946) — MBConv as the search's building block, and
+#   compound scaling; the [Keras EfficientNet docs](https://keras.io/api/applications/efficientnet/).
+# - Hu et al., [Squeeze-and-Excitation Networks](https://arxiv.org/abs/1709.01507) — the channel gate inside MBConv.
+# - Jacob et al., [Quantization and Training of Neural Networks for Efficient Integer-Arithmetic-Only
+#   Inference](https://arxiv.org/abs/1712.05877) — how a tensor's range becomes 8-bit levels, the arithmetic behind
+#   ReLU6's fixed range and week 5.
+
+# %% [markdown]
 # ## Self-check
 #
 # You should now be able to explain, without looking:
 #
 # - the four steps of an inverted residual block, which of them have an activation, and which change the number of
 #   channels or the size;
+#
+# <details><summary>Answer</summary>
+#
+# Expand (1×1 conv to t·k channels, BN, ReLU6; skipped when t = 1), depthwise 3×3 conv with stride s (BN, ReLU6),
+# project (1×1 conv to c channels, BN, no activation), and add the input when the shapes match. The expansion and the
+# projection change the channels; only the depthwise conv changes the size (stride 2 halves it).
+#
+# </details>
+#
 # - why block 0 has no expansion layer, and why Keras puts a `ZeroPadding2D` before stride-2 depthwise convs;
-# - how to prove that two implementations of a layer compute the same thing (same weights, same input, compare);
+#
+# <details><summary>Answer</summary>
+#
+# Block 0's t is 1: expanding to 1× the channels would be a 1×1 conv that adds nothing the projection cannot do.
+# Keras pads explicitly (one pixel bottom/right on an even size, one on each side on an odd size) and then convolves
+# with 'valid', so that every backend reproduces exactly the pixels TF-slim's 'same' padding used in training.
+#
+# </details>
+#
+# - how to prove that two implementations of a layer compute the same thing (same weights, same input, compare), and
+#   how a check can tell *which* mistake a wrong block makes;
+#
+# <details><summary>Answer</summary>
+#
+# Copy one's weights into the other, send both the same realistic input and compare the outputs numerically: a
+# difference at float rounding level means the same function. To name a mistake, make the typical mistakes on purpose
+# (drop a ReLU6, add one after the projection, pad on every side, skip the add) and see which of those outputs the
+# wrong block reproduces.
+#
+# </details>
+#
 # - what t, c, n and s mean in Table 2, how many bottleneck blocks MobileNetV2 has, and why the paper's text gives
-#   another number;
-# - which blocks have a residual connection, and why the others cannot;
+#   another number; what the notes' "53 layers" counts;
+#
+# <details><summary>Answer</summary>
+#
+# t is the expansion factor, c the output channels, n how many blocks the row repeats, s the stride of the first of
+# them. The model has as many blocks as the sum of n; the number in the text also counts the stem and the last 1×1
+# conv. The 53 counts the convolution layers (depthwise and 1×1 separately) and the dense classifier: the layers that
+# hold weights, one after another. Keras counts every BN, ReLU6, add and padding as a layer too, hence its much larger
+# number.
+#
+# </details>
+#
+# - which blocks have a residual connection, and why the others cannot; why "in_channels == out_channels" passes every
+#   real block and is still wrong;
+#
+# <details><summary>Answer</summary>
+#
+# Only blocks with stride 1 and c equal to the input's channels: an addition needs two tensors of the same shape, and a
+# stride of 2 or a change of channels breaks that. In MobileNetV2 every stride-2 block also changes its channels, so
+# the channel test alone happens to give the right answer on all real blocks; a stride-2 block that keeps its channels
+# (Keras's builder makes one on request) shows that the stride must be tested too.
+#
+# </details>
+#
+# - how a v1 block, a v2 block and an EfficientNet MBConv differ;
+#
+# <details><summary>Answer</summary>
+#
+# v1: depthwise 3×3 then pointwise 1×1, each with BN and ReLU6, no shortcut (two convolutions a block). v2: a 1×1
+# expansion first, the last 1×1 linear, and a residual add between the narrow tensors (three convolutions a block).
+# MBConv: v2's block with swish instead of ReLU6, a squeeze-and-excitation gate before the projection, and dropout of
+# the branch before the add; the projection stays linear.
+#
+# </details>
+#
 # - why MobileNetV2 only has to keep narrow tensors between blocks, while a ResNet keeps wide ones, and how much
-#   memory streaming a block saves;
+#   memory streaming a block saves; what t costs, and why the paper's remark on rates from 5 to 10 matters;
+#
+# <details><summary>Answer</summary>
+#
+# The shortcut and the block boundaries carry the narrow tensor; the wide one lives only inside the block and, when
+# streamed, only one channel at a time (the ratio is printed in section 4). Parameters, multiply-adds and the
+# layer-by-layer peak grow linearly with t; the streamed peak does not. Since the paper found 5 to 10 nearly equal in
+# accuracy, paying for more than the paper's 6 buys little.
+#
+# </details>
+#
 # - why a ReLU in few dimensions destroys information that a ReLU in many dimensions keeps, and therefore why the
 #   projection to the narrow bottleneck is linear;
-# - why the scale of the input matters for ReLU6 and not for ReLU.
+#
+# <details><summary>Answer</summary>
+#
+# A point survives a ReLU when enough of its coordinates stay positive to pin it down (two, for the 2-D spiral). In few
+# dimensions whole regions lose too many and collapse; in many dimensions almost every point keeps enough. The
+# projection outputs few channels, so a ReLU there would destroy what the block just computed.
+#
+# </details>
+#
+# - why the scale of the input matters for ReLU6 and not for ReLU, and why ReLU6 suits 8-bit arithmetic.
+#
+# <details><summary>Answer</summary>
+#
+# ReLU(a·z) = a·ReLU(z), so scale changes nothing; ReLU6 also clips above 6, which only happens when the values are
+# large enough. Its output range is fixed at [0, 6], so 8-bit levels can be spread over that range before the network
+# runs, with a step of 6/255; a plain ReLU's range depends on the largest value any input produces, which makes the step
+# coarser and unknown in advance.
+#
+# </details>

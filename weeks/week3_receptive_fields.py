@@ -51,17 +51,18 @@ else:
 # **Learning goals.** By the end you can
 # - compute the receptive field, the jump (effective stride) and the offset of a stack of
 #   layers with the recurrence r_out = r_in + (k − 1)·j_in, j_out = j_in·s;
-# - read MobileNetV2's field block by block, beside a small VGG-style CNN, and say why its
-#   last layer sees more pixels than the image has;
+# - read MobileNetV2's field block by block, beside the from-scratch CNN that week 4 trains,
+#   and say why its last layer sees more pixels than the image has;
 # - explain what padding does to the fields: 'same' padding, and the asymmetric
 #   ZeroPadding2D((0, 1), (0, 1)) before each stride-2 depthwise convolution;
 # - check a theoretical field against the gradient of one unit (the brute-force way);
-# - measure an *effective* receptive field, and judge the lecture notes' claim that
-#   MobileNetV2 "sees ~150×150 px (70% of the image)".
+# - measure an *effective* receptive field, and judge the lecture notes' "61×61" and
+#   "150×150" fields;
+# - say what a Grad-CAM heat map computes, and why it is as coarse as it is.
 #
-# **Time:** about 90 minutes (50 minutes of reading and running, 25 minutes for the two
-# exercises, 15 minutes with the widget). The notebook itself runs in a few minutes on a
-# laptop CPU in full mode; it trains nothing.
+# **Time:** about 1 h 05 min: 45 min of reading (150 words or 15 lines of code a minute), 5 min of
+# running the cells (as long as they took in the committed run), and 20 min for 2 exercises (10
+# minutes each, an estimate). Computed by `python -m lessons.study_time`.
 
 # %% tags=["parameters"]
 # Fast mode is what CI runs (2 sample photos for the effective field instead of 20): never a
@@ -78,10 +79,10 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessons import images, paths
+from lessons import baseline, checkpoint, gradcam, images, paths
 from lessons import model as mv2
 from lessons import receptive_field as rf
-from lessons.exercises.week3 import check_field_span, check_stack_field
+from lessons.exercises.week3 import check_field_span, check_stack_field, stack_field_with_j_out
 from lessons.notebook import show_source
 from widgets import receptive_field as rf_widget
 
@@ -148,7 +149,7 @@ def stack_field(layers):
 check_stack_field(stack_field)
 
 # %% [markdown]
-# ## 2. Walking a real graph: a baseline CNN and MobileNetV2
+# ## 2. Walking a real graph: the baseline CNN and MobileNetV2
 #
 # MobileNetV2 is not a chain of layers: each residual block adds its input back to its
 # output. `rf.walk` follows the model's graph itself, from the input through each layer's
@@ -170,27 +171,28 @@ show_source(rf.merge_axes)
 # Each computed output size is checked against Keras' own shapes as the walk goes, so a
 # misread padding cannot pass silently.
 #
-# First a baseline: a small VGG-style CNN, five stages of two 3×3 convolutions and a 2×2
-# max pool, so that it ends on the same grid as MobileNetV2, with the same jump (five
-# halvings of the image).
+# First the baseline: the small CNN that [week 4](week4_transfer_learning.ipynb) trains from
+# scratch on the waste photos, as the yardstick for transfer learning
+# (`lessons.baseline.build_baseline`). Four stages of a 3×3 convolution, BatchNormalization,
+# ReLU and a 2×2 max pool, the first convolution with stride 2: five halvings of the image,
+# so its last feature map lies on the same grid as MobileNetV2's, with the same jump. Then
+# global average pooling and a softmax over the classes (their number changes no field).
 
 # %%
-def baseline_cnn(size=IMAGE_SIZE):
-    """Five stages of (3x3 conv, 3x3 conv, 2x2 max pool): a small VGG-style CNN."""
-    inputs = keras.Input((size, size, 3))
-    x = inputs
-    for stage, channels in enumerate((16, 32, 64, 128, 128), start=1):
-        for conv in (1, 2):
-            x = keras.layers.Conv2D(channels, 3, padding="same", activation="relu", name=f"stage{stage}_conv{conv}")(x)
-        x = keras.layers.MaxPooling2D(name=f"stage{stage}_pool")(x)
-    return keras.Model(inputs, x, name="baseline")
-
-
-baseline_rows = rf.walk(baseline_cnn())
+CLASSES = sorted(folder.name for folder in paths.SAMPLE_DATA.iterdir() if folder.is_dir())
+baseline_net = baseline.build_baseline(len(CLASSES), IMAGE_SIZE)
+baseline_rows = rf.walk(baseline_net)
 
 # %%
 # NBVAL_CHECK_OUTPUT
 print(rf.format_table(baseline_rows))
+
+# %% [markdown]
+# The last three rows are the head. Global average pooling takes one window over the whole
+# feature map, so each output depends on every pixel (its field is the whole padded grid):
+# that is true of any classifier, and says nothing about what it can recognise. What does is
+# the field of one unit of the last feature map, `stage4_pool`: each of the features the head
+# averages was computed from that window alone.
 
 # %% [markdown]
 # Now the real MobileNetV2 at the lecture notes' image size. The model is built with the weights used later for
@@ -215,8 +217,11 @@ print(rf.format_table(ends))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-top, baseline_top = rows[-1], baseline_rows[-1]
-assert (top.size, top.jump) == (491, 32), (top.size, top.jump)
+top = rows[-1]
+baseline_top = rf.field_of(baseline_rows, f"stage{len(baseline.WIDTHS)}_pool")  # its last feature map
+baseline_map_rows = baseline_rows[:baseline_rows.index(baseline_top) + 1]
+assert (top.size, top.jump, top.grid) == (491, 32, (7, 7)), (top.size, top.jump, top.grid)
+assert (baseline_top.size, baseline_top.jump, baseline_top.grid) == (89, 32, (7, 7)), baseline_top
 for name, row in (("MobileNetV2", top), ("baseline CNN", baseline_top)):
     print(f"{name:>12}: {row.name} has {row.grid[0]}×{row.grid[1]} units, {row.jump} px apart, "
           f"each seeing {row.size}×{row.size} px")
@@ -225,7 +230,10 @@ print(f"MobileNetV2's field is {top.size / baseline_top.size:.1f}× as wide as t
 # %% [markdown]
 # Same output grid, same jump, and yet a much wider field. The table shows
 # why: a block's 3×3 depthwise convolution adds 2·j pixels, and MobileNetV2 runs most of its
-# blocks at low resolution, where j is large. Where the field grows, block by block:
+# blocks at low resolution, where j is large (the stride column *s* of the paper's Table 2,
+# [arXiv 1801.04381](https://arxiv.org/abs/1801.04381), says where j doubles). The baseline
+# has four windows of 3×3 and four of 2×2; MobileNetV2 has a 3×3 stem and 17 depthwise 3×3s,
+# most of them at a jump of 16 or 32. Where MobileNetV2's field grows, block by block:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -236,13 +244,25 @@ for before, after in zip(ends, ends[1:]):
 # %%
 plt.figure(figsize=(8, 4.5))
 plt.plot([r.size for r in rows], label="MobileNetV2 (every layer)")
-plt.plot([r.size for r in baseline_rows], label="baseline CNN (every layer)")
+plt.plot([r.size for r in baseline_map_rows], label="baseline CNN (every layer up to its last feature map)")
 plt.axhline(IMAGE_SIZE, color="grey", linestyle="--", label=f"the image: {IMAGE_SIZE} px")
 plt.xlabel("layer (in graph order)")
 plt.ylabel("receptive field (px)")
 plt.title("The theoretical field grows with every layer that has a window")
 plt.legend()
 plt.show()
+
+# %% [markdown]
+# **Why this matters in week 4.** [Week 4](week4_transfer_learning.ipynb) trains exactly this
+# baseline from scratch, beside MobileNetV2 fine-tuned from ImageNet, on the same photos, and
+# the baseline's test accuracy ends far below MobileNetV2's. The receptive field is one
+# reason: every feature the baseline's head averages was computed from an 89-px window, so no
+# single feature can relate the cap, the label and the base of a bottle that fills the photo,
+# while each of MobileNetV2's last units sees the whole image. It is not the only reason, and
+# probably not the larger one: the baseline also starts from random weights and learns from
+# the waste photos alone, while MobileNetV2's features were learnt on ImageNet's 1.28 million
+# photos. Week 4 changes both at once, so it cannot tell them apart; training MobileNetV2 from
+# random weights on the same photos (the same fields, no pretraining) would.
 
 # %% [markdown]
 # ## 3. Padding: a field larger than the image
@@ -383,7 +403,8 @@ plt.show()
 # it *does* depend on each pixel is measured by the gradient of the unit with respect to the
 # photo, with the network's real weights, averaged over real photos: the **effective
 # receptive field** (Luo et al., *Understanding the Effective Receptive Field in Deep
-# Convolutional Neural Networks*, 2016). It is much narrower than the theoretical field, and
+# Convolutional Neural Networks*, 2016, [arXiv 1701.04128](https://arxiv.org/abs/1701.04128)).
+# It is much narrower than the theoretical field, and
 # tends to a Gaussian-like blob: the plot above is the count of paths alone (all weights
 # equal), already bell-shaped; real weights reshape it, but the pixels near the centre keep
 # far more paths to the unit than those at the edge.
@@ -392,7 +413,7 @@ plt.show()
 # field, that holds 95 % of the gradient's mass (|gradient| summed over colour channels).
 
 # %%
-per_class = sorted(folder for folder in paths.SAMPLE_DATA.iterdir() if folder.is_dir())
+per_class = [paths.SAMPLE_DATA / name for name in CLASSES]
 photo_files = [sorted(per_class[i % len(per_class)].glob("*.jpg"))[i // len(per_class)] for i in range(ERF_PHOTOS)]
 photos = np.stack([images.load_pixels(path, IMAGE_SIZE) for path in photo_files])
 heatmap, unit = rf.effective_field(base, photos)
@@ -406,20 +427,14 @@ rf_widget.draw_field(photos[0], heatmap, top, unit,
 plt.show()
 
 # %% [markdown]
-# The lecture notes say MobileNetV2 sees "~150×150 px (70% of the image)". Put that beside
-# the two fields of the last layer's centre unit:
+# The two fields of the last layer's centre unit, side by side:
 
 # %%
-CLAIM_SIDE = 150  # px, from the lecture notes
 effective_side = rf.mass_square(heatmap, centre)
 print(f"theoretical field:                    {top.size}×{top.size} px "
       f"({top.size / IMAGE_SIZE:.2f}× the image's side)")
 print(f"effective field (95% of |gradient|):  {effective_side:g}×{effective_side:g} px")
 print(f"effective field (50% of |gradient|):  {rf.mass_square(heatmap, centre, 0.5):g} px square")
-print(f"the claim:                            {CLAIM_SIDE}×{CLAIM_SIDE} px = {CLAIM_SIDE / IMAGE_SIZE:.0%} of the "
-      f"side, {(CLAIM_SIDE / IMAGE_SIZE) ** 2:.0%} of the area of a {IMAGE_SIZE}-px image")
-print(f"a {CLAIM_SIDE}-px square around the unit holds {rf.mass_inside(heatmap, centre, CLAIM_SIDE):.0%} "
-      f"of the gradient ({WEIGHTS_SENTENCE})")
 
 # %% [markdown]
 # How do the two fields grow through the network? The same measure for the centre unit of
@@ -432,7 +447,6 @@ x = np.arange(len(sizes))
 plt.plot(x, [s[1] for s in sizes], "o-", label="theoretical field")
 plt.plot(x, [s[2] for s in sizes], "s-", label="effective field (95% square)")
 plt.axhline(IMAGE_SIZE, color="grey", linestyle="--", label=f"the image: {IMAGE_SIZE} px")
-plt.axhline(CLAIM_SIDE, color="tab:red", linestyle=":", label=f"the lecture notes: {CLAIM_SIDE} px")
 plt.xticks(x, [mv2.block_of(name) for name, _, _ in sizes])
 plt.xlabel("part of MobileNetV2 (its last layer)")
 plt.ylabel("side (px)")
@@ -453,10 +467,84 @@ for name, theory, effective in sizes:
 # - "How much does a unit see" has no single answer: it depends on the measure (which share
 #   of the gradient mass), on the weights (a trained network spreads its attention
 #   differently from a random one: the printed lines say which weights these are), and on
-#   which layer is meant. A claim like "~150×150 px" is neither the theoretical field (that
-#   is larger than the image) nor a property of the architecture alone; compare the
-#   numbers above with it, and say which measure you used when you quote one.
-# - "70 % of the image" is about the side: a 150-px square covers far less of the area.
+#   which layer is meant. Say which measure you used when you quote one.
+
+# %% [markdown]
+# > **A claim we check.** "Baseline: 61×61 (27%) ← too small! MobileNetV2: 150×150 (70%) ←
+# > sees the full object" (lecture notes 000, "MobileNetV2 in practice": the receptive-field
+# > part of the architecture section, "MobileNetV2 Receptive Field: ~150×150 pixels (70% of
+# > image)", and again in the summary's comparison with the baseline CNN and its table).
+#
+# The theoretical fields of both last feature maps, on the real graphs (MobileNetV2 at the
+# notes' 224 px, and the baseline week 4 trains), and two readings of where the notes'
+# numbers might come from:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+NOTES_BASELINE, NOTES_MOBILENET = 61, 150  # px, quoted from the lecture notes
+for name, row in (("baseline CNN", baseline_top), ("MobileNetV2", top)):
+    (lo, hi), _ = row.box(row.centre_unit(), (IMAGE_SIZE, IMAGE_SIZE))
+    print(f"{name:<13} {row.name:<12} theoretical field {row.size:>3} px = {row.size / IMAGE_SIZE:.0%} of the "
+          f"image's side; its centre unit sees rows {lo}..{hi} of 0..{IMAGE_SIZE - 1}")
+for name, side in (("baseline", NOTES_BASELINE), ("MobileNetV2", NOTES_MOBILENET)):
+    print(f"the notes' {name:<12} {side:>3} px: {side / IMAGE_SIZE:.0%} of the side, "
+          f"{(side / IMAGE_SIZE) ** 2:.0%} of the area")
+assert (NOTES_MOBILENET / IMAGE_SIZE) ** 2 < 0.5 and (NOTES_BASELINE / IMAGE_SIZE) ** 2 < 0.1
+
+# Where 61 may come from: four (3x3 conv, 2x2 max pool) stages, the 8 layers the notes give
+# their baseline, with the jump taken after each layer's stride instead of before it.
+FOUR_STAGES = [(3, 1), (2, 2)] * 4
+right, wrong = rf.chain_field(FOUR_STAGES), stack_field_with_j_out(FOUR_STAGES)
+assert (right[0], wrong[0]) == (46, NOTES_BASELINE), (right, wrong)
+print(f"four (3×3 conv, 2×2 pool) stages: {right[0]} px with r += (k − 1)·j_in; "
+      f"{wrong[0]} px with (k − 1)·j_out, the mistake")
+
+# 150 is not the theoretical field of any part of MobileNetV2.
+below = max((row for row in ends if row.size < NOTES_MOBILENET), key=lambda row: row.size)
+above = min((row for row in ends if row.size > NOTES_MOBILENET), key=lambda row: row.size)
+assert (below.size, above.size) == (139, 171), (below.size, above.size)
+print(f"MobileNetV2's parts jump from {below.size} px ({below.name}) to {above.size} px ({above.name})")
+assert probe_rows[-1].size == large_top.size == top.size
+print(f"the same {top.size} px at {PROBE_SIZE}, {IMAGE_SIZE} and {LARGE_SIZE} px inputs: "
+      f"the field is fixed in pixels by the layers")
+
+# %% [markdown]
+# And the effective field, the one number that can come near 150 px:
+
+# %%
+nearest = min(sizes, key=lambda size: abs(size[2] - NOTES_MOBILENET))
+assert effective_side > NOTES_MOBILENET  # so a 150-px square holds less than 95 % of the gradient
+print(f"a {NOTES_MOBILENET}-px square around {top.name}'s centre unit holds "
+      f"{rf.mass_inside(heatmap, centre, NOTES_MOBILENET):.0%} of its |gradient| (its 95% square: "
+      f"{effective_side:g} px)")
+print(f"the part whose 95% square is nearest {NOTES_MOBILENET} px: {nearest[0]} ({nearest[2]:g} px)")
+
+# %% [markdown]
+# Why the claim and the truth differ:
+#
+# - **Neither number is a theoretical field.** Each unit of MobileNetV2's last layer sees
+#   491 px, more than twice the image, and so sees all of it (§3); the fields of its parts
+#   jump from 139 to 171 px and are never 150. The baseline that week 4 trains sees 89 px at
+#   its last feature map.
+# - **61 px is what a common mistake gives.** Four (3×3 conv, 2×2 pool) stages, the 8 layers
+#   the notes give their baseline, see 46 px by the recurrence, and exactly 61 px if each
+#   layer adds (k − 1)·j with the jump taken *after* its own stride: the mistake Exercise 1's
+#   check looks for. The notes never show their baseline's layers, so this is a reading that
+#   reproduces the number, not a proof of where it came from.
+# - **150 px can only be an effective field**, and then it needs a definition: it is the
+#   square that holds the share of the last unit's gradient printed above (well short of
+#   95 %), or the 95 % square of a unit part-way through the network (printed above). It
+#   changes with the share chosen, the layer, the weights and the photos, so "MobileNetV2 sees
+#   150×150" has no meaning until those are given.
+# - **The percentages are of the side, not of the area**: a 150-px square covers under half
+#   of a 224-px photo, and 61 px under a tenth (printed above).
+# - **"Too small" against "sees the full object".** Both classifiers average all 49 units of
+#   their last map, so both use every pixel; what the field limits is how much of an object
+#   one feature can relate. That difference is real (89 against 491 px), but the notes'
+#   numbers do not measure it, and it is only one of the reasons the baseline falls behind
+#   (§2). Lecture notes 003 add, about EfficientNet, that a higher resolution needs more
+#   layers to grow the field: right, since the field is fixed in pixels (491 px at every input
+#   size above), so on a larger image it covers a smaller share of each object.
 #
 # ## 6. The widget: one unit on one photo
 #
@@ -478,16 +566,269 @@ rf_widget.show_receptive_field()
 # unit of block 13 and of the top layer; the same unit on different photos (the effective
 # field moves with what is in the photo, the theoretical one never does).
 #
+# ## 7. Grad-CAM: where did the classifier look?
+#
+# The course's app shows a heat map beside each answer: **Grad-CAM** (Selvaraju et al.,
+# *Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization*, 2017,
+# [arXiv 1610.02391](https://arxiv.org/abs/1610.02391)). It reads the last convolutional
+# feature map A, which still knows *where* things are (here `out_relu`: one unit per cell of
+# the grid above, 1280 channels), and asks which of its cells raise the score of a class c:
+#
+# 1. the score y^c is the class's logit, taken before the softmax (whose saturation would
+#    flatten the gradients of a confident answer);
+# 2. the gradient ∂y^c/∂A^k_ij says how much cell (i, j) of channel k raises that score;
+# 3. averaged over the cells, it gives each channel one weight,
+#    α^c_k = (1/Z) Σ_ij ∂y^c/∂A^k_ij, with Z the number of cells;
+# 4. the map is the weighted sum of the channels, Σ_k α^c_k A^k, through a ReLU, so that only
+#    the regions that argue *for* the class remain;
+# 5. it is scaled to [0, 1] and upsampled to the photo, to be drawn over it.
+#
+# The course's implementation, the one the app runs (traced once as a `tf.function`, so that
+# a map costs about one forward and one partial backward pass):
+
+# %%
+show_source(gradcam.GradCam)
+
+# %% [markdown]
+# With the course's head (average pooling, dropout, one Dense layer), the gradient at every
+# cell of channel k is the same, the Dense weight w^c_k divided by Z: Grad-CAM is then the
+# older *class activation map* of Zhou et al. (2016), weights read straight off the head
+# (`tests/test_gradcam.py` checks the two agree).
+#
+# The classifier is the reference checkpoint the app starts with, loaded as week 4 loads it
+# (a checkpoint is a directory: the model, its labels and its meta.json); the photos are
+# sample photos that were among its test photos, never trained on:
+
+# %%
+reference = keras.models.load_model(paths.REFERENCE_CHECKPOINT / checkpoint.MODEL_FILE, safe_mode=True)
+labels, reference_meta = checkpoint.read(paths.REFERENCE_CHECKPOINT)
+reference_test = set(checkpoint.read_json(paths.REFERENCE_CHECKPOINT, checkpoint.SPLIT_FILE)["test"])
+assert reference_meta["image_size"] == IMAGE_SIZE
+
+
+def reference_test_photos(per_class_count):
+    """The first sample photos of each class, checked to be test photos of the reference."""
+    files = [sorted(folder.glob("*.jpg"))[i] for i in range(per_class_count) for folder in per_class]
+    assert all(f"{path.parent.name}/{path.name}" in reference_test for path in files)
+    return files, np.stack([images.load_pixels(path, IMAGE_SIZE) for path in files])
+
+
+explainer = gradcam.GradCam(reference)
+cam_files, cam_photos = reference_test_photos(1)
+cam_files, cam_photos = cam_files[::3], cam_photos[::3]  # four classes
+cams = [explainer(pixels) for pixels in cam_photos]
+gradcam.maps_figure(cam_photos, [cam for cam, _ in cams],
+                    [f"{path.parent.name} → {labels[index]}" for path, (_, index) in zip(cam_files, cams)])
+plt.show()
+
+# %% [markdown]
+# Each title gives the photo's class, then the reference's answer, the class the map
+# explains. How coarse can such a map be? It has one cell per unit of the last layer, and
+# this week's numbers say what those units are:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+cam_cells = cams[0][0].shape
+assert cam_cells == top.grid == (7, 7) and (top.jump, top.size) == (32, 491)
+print(f"the map: {cam_cells[0]}×{cam_cells[1]} cells on a {IMAGE_SIZE}-px photo, one per unit of {top.name}, "
+      f"{top.jump} px apart (Z = {cam_cells[0] * cam_cells[1]})")
+print(f"each cell is the value of one unit whose theoretical field is {top.size} px: the whole photo")
+drawn = [(i + 0.5) * top.jump - 0.5 for i in range(cam_cells[0])]  # the upsampled cells tile the photo
+fields = [top.rows.centre(i) for i in range(cam_cells[0])]
+print(f"cell centres as drawn:  {drawn}")
+print(f"their units' fields:    {fields}: {fields[0] - drawn[0]:g} px further down and right (§3)")
+
+# %% [markdown]
+# So a Grad-CAM map can only say which of the 49 cells mattered: a region 32 px on a side
+# at best, never an outline; the smooth colours of the bottom row are interpolation, not
+# detail. And a cell is a *unit*, not a 32-px patch: it was computed from its whole 491-px
+# field, in practice from its effective field (§5), so a bright cell can owe some of its
+# value to what lies around it. Both rows draw the cells as if they tiled the photo, which
+# puts them half a cell off the centres of the fields they come from (the printed lines):
+# small beside the fields, worth knowing before reading a map pixel by pixel.
+#
+# ## 8. Exercise 3 (an experiment): how small can the waste be?
+#
+# A camera above a conveyor belt sees each piece from further away than the photos the
+# reference was trained on, in which the object fills most of the frame. Shrink a photo
+# onto a grey canvas of the same 224 px (`rf.on_canvas`) and the input keeps its size, its
+# fields and its 7×7 grid: only the object gets smaller.
+#
+# **Predict first.** Below what side (in px) will the reference get fewer than half as many
+# of these photos right as at full size? Reason from this week's numbers: the cells are
+# 32 px apart, one unit's effective field is about the size printed in §5, and the head
+# averages all 49 cells. Write your guess in `MY_PREDICTION`, then run the experiment.
+
+# %%
+MY_PREDICTION = None  # px: your guess, written before running the next cell
+
+# %%
+SIDES = (224, 160, 112, 80, 64, 48, 32)
+side_files, side_photos = reference_test_photos(1 if FAST else 5)
+side_labels = [labels.index(path.parent.name) for path in side_files]
+by_side = rf.accuracy_by_side(lambda x: reference.predict(x, verbose=0), side_photos, side_labels, SIDES)
+full = by_side[0][1]
+for side, accuracy in by_side:
+    print(f"object {side:>3} px ({side / top.jump:.1f} cells): {accuracy:>4.0%} right of "
+          f"{len(side_photos)} test photos")
+assert dict(by_side)[160] >= full / 2 > dict(by_side)[top.jump], by_side  # what the worked answer says
+halved = next(side for side, accuracy in by_side if accuracy < full / 2)
+print(f"below half of the full-size accuracy from {halved} px on; your prediction: {MY_PREDICTION}")
+
+# %%
+shown = [rf.on_canvas(side_photos[0], side) for side in (224, 112, 64, 32)]
+shown_cams = [explainer(pixels) for pixels in shown]
+gradcam.maps_figure(shown, [cam for cam, _ in shown_cams],
+                    [f"{side} px → {labels[index]}" for side, (_, index) in zip((224, 112, 64, 32), shown_cams)])
+plt.show()
+
+# %% [markdown]
+# Look at the maps of the small objects: the map no longer sits on the object, it lights the
+# cells around it as much as the one it lies in. Each cell is a unit whose field covers the
+# whole canvas; what its value says is "this region's unit found evidence", not "the object
+# is in these 32 px".
+#
+# **Decide.** Your pieces of waste are about as small as the side where the accuracy
+# halved. Which would you try first, and why: (a) cut the network earlier, at a block whose
+# effective field matches the object; (b) zoom in: crop around each piece, or tile the frame,
+# before classifying; (c) a larger input size, fine-tuned at that size; (d) leave the
+# network alone and add training photos of small objects?
+#
+# <details><summary>Worked answer</summary>
+#
+# First, what the experiment shows. The accuracy holds while the object covers several
+# cells and falls apart once it covers one or two, for three reasons that add up: the
+# object's features sit in a few of the 49 cells, and the average pooling dilutes them with
+# the grey of all the others; a photo shrunk to 32 px keeps 1/49 of its pixels, so the
+# details that tell glass from plastic are gone, whatever the fields; and the reference never
+# saw objects that small in training. The fields themselves are not what fails: every unit
+# of the last layer still sees the whole canvas.
+#
+# - **(b) first.** Giving the object its pixels back is what the experiment says works: a
+#   crop that fills the frame is the full-size case. The cost is a step before the
+#   classifier (a detector, or several crops a frame, each a forward pass: latency).
+# - **(c)** does the same without a detector, when the pieces are small everywhere: at
+#   448 px the fields stay 491 px and the cells 32 px, so each object covers twice as many
+#   cells along each side; it costs about four times the multiply-adds, and fine-tuning at
+#   the new size.
+# - **(a)** gives a finer grid (16 px at block 12) and fields closer to the object's size,
+#   but cuts off the top blocks, whose ImageNet features know "bottle"; the new head on a
+#   mid-level map needs more training. It is the right tool to *locate* small objects: the
+#   paper's SSDLite detector reads its first detection layer at an output stride of 16 and
+#   the rest at 32 (arXiv 1801.04381, section 6.2).
+# - **(d)** helps alongside (random zoom-out augmentation teaches small objects), but cannot
+#   bring back pixels that the camera never recorded.
+#
+# </details>
+#
+# ## Further reading
+#
+# - Araujo, Norris and Sim, [*Computing Receptive Fields of Convolutional Neural
+#   Networks*](https://distill.pub/2019/computing-receptive-fields/), Distill 2019: the
+#   recurrence of §1 in closed form, the alignment of fields (§3) and networks with branches,
+#   with interactive figures.
+# - Luo, Li, Urtasun and Zemel, [*Understanding the Effective Receptive Field in Deep
+#   Convolutional Neural Networks*](https://arxiv.org/abs/1701.04128), NeurIPS 2016: why the
+#   effective field is Gaussian and grows like the square root of the depth (§5).
+# - Selvaraju et al., [*Grad-CAM*](https://arxiv.org/abs/1610.02391), ICCV 2017: the method
+#   of §7, with its checks that a map is faithful to the model.
+# - Zhou et al., [*Learning Deep Features for Discriminative
+#   Localization*](https://arxiv.org/abs/1512.04150), CVPR 2016: the class activation map
+#   that Grad-CAM generalises, and equals with this course's head.
+# - Sandler et al., [*MobileNetV2*](https://arxiv.org/abs/1801.04381), 2018: Table 2 for the
+#   strides behind every jump of this week; section 6.2 for where SSDLite reads its features.
+# - The [Keras MobileNetV2 docs](https://keras.io/api/applications/mobilenet/): the model
+#   this week walks, its `input_shape` and `alpha`.
+#
 # ## Self-check
 #
 # You should now be able to explain, without looking back:
 #
 # - the recurrence for size, jump and offset, and why a layer after a stride adds
 #   (k − 1)·j_in pixels and not k − 1;
-# - what field and jump MobileNetV2's last layer has, and why a plain CNN with
-#   the same jump sees much less;
+#
+#   <details><summary>Answer</summary>
+#
+#   r_out = r_in + (k − 1)·j_in, j_out = j_in·s, and unit 0's field starts p·j_in pixels
+#   earlier for p zeros of padding. After a stride, neighbouring units of the layer's input
+#   are j_in pixels apart, so a k-wide window spans k − 1 steps of j_in pixels, not of one.
+#
+#   </details>
+#
+# - what field and jump MobileNetV2's last layer has, and why the baseline CNN of week 4,
+#   on the same grid, sees much less;
+#
+#   <details><summary>Answer</summary>
+#
+#   491 px, 32 px apart, on a 7×7 grid at 224 px. The baseline's last map has the same jump
+#   but sees 89 px: it has few windows after its strides, while MobileNetV2 puts most of its
+#   17 depthwise 3×3 convolutions at a jump of 16 or 32, where each adds 2·j pixels.
+#
+#   </details>
+#
 # - what the part of a field outside the image is, and why the last layer's grid of unit
 #   centres is shifted towards the bottom-right on an even-sized image;
+#
+#   <details><summary>Answer</summary>
+#
+#   Padding: the zeros of 'same' convolutions and of ZeroPadding2D. On an even size, a
+#   stride-2 layer pads (0, 1), one zero after the input and none before, so its first window
+#   starts on pixel 0 and each stride-2 layer moves the grid by half of its new jump.
+#
+#   </details>
+#
 # - how a gradient checks a theoretical field, and what weights make that check exact;
+#
+#   <details><summary>Answer</summary>
+#
+#   The gradient of one unit with respect to the input is non-zero exactly on the pixels
+#   that move it. With averaging kernels, identity BatchNormalization and tiny positive
+#   inputs nothing cancels and no ReLU is off, so its support is the whole field, clipped to
+#   the image, pixel for pixel.
+#
+#   </details>
+#
 # - why the effective field is smaller than the theoretical one and roughly Gaussian, and
-#   what you would need to know before agreeing with "~150×150 px (70% of the image)".
+#   what you would need to know before agreeing with "~150×150 px (70% of the image)";
+#
+#   <details><summary>Answer</summary>
+#
+#   A pixel near the centre of the field reaches the unit along vastly more paths than one
+#   at the edge, so the gradient falls off like a bell. Before agreeing you need the layer,
+#   the share of gradient mass the square must hold, the weights and the photos; and "70 %"
+#   is of the side: 150 px covers under half of the area.
+#
+#   </details>
+#
+# - where the notes' "61×61" for the baseline could come from, and why it is wrong;
+#
+#   <details><summary>Answer</summary>
+#
+#   Four (3×3 conv, 2×2 pool) stages give 61 px only if each layer adds (k − 1)·j with the
+#   jump taken after its own stride; the recurrence gives 46 px. The baseline week 4 trains
+#   sees 89 px at its last map.
+#
+#   </details>
+#
+# - what Grad-CAM computes, step by step, and why its map is 7×7 and no finer;
+#
+#   <details><summary>Answer</summary>
+#
+#   The gradient of the class logit with respect to the last feature map, averaged over the
+#   cells into one weight per channel; the channels summed with those weights, through a
+#   ReLU; then upsampled. The last map of MobileNetV2 at 224 px has 7×7 units, 32 px apart,
+#   so the map has 7×7 cells, each the value of a unit whose field is the whole photo.
+#
+#   </details>
+#
+# - what the small-object experiment says about zooming in, and about cutting the network
+#   earlier.
+#
+#   <details><summary>Answer</summary>
+#
+#   Accuracy falls once the object covers a cell or two: it has lost its pixels, and its
+#   features are averaged with the empty cells. Zooming in (a crop, a tiling or a larger
+#   input) gives the pixels back; cutting earlier gives a finer grid but loses the features
+#   of the top blocks, a choice for locating small objects rather than naming them.
+#
+#   </details>

@@ -52,12 +52,15 @@ else:
 # - turn any number of an INT8 file back into a real one with its scale and zero point, and explain why the INT8
 #   model takes the photo's uint8 pixels as they are;
 # - measure single-photo latency fairly (warm-up, many calls, median and p90, runtimes interleaved);
+# - say when INT8 is faster than FP32 and when it is not, from the CPU's instruction sets, and why MobileNetV2's
+#   ReLU6 suits 8-bit integers;
 # - read a size / latency / accuracy table and choose the format that meets a latency budget;
+# - weigh test-time augmentation, multi-crop and ensembles against the time they multiply;
 # - launch the app on your own checkpoint from the notebook and from the command line.
 #
-# **Time:** about 2 hours (1 h reading and running, 45 min for the three exercises, 15 min with the app). The
-# notebook runs in a few minutes on a laptop in full mode (the three conversions take most of it), longer if it
-# has to train a checkpoint first.
+# **Time:** about 1 h 35 min: 55 min of reading (150 words or 15 lines of code a minute), 5 min of
+# running the cells (as long as they took in the committed run), and 40 min for 4 exercises (10
+# minutes each, an estimate). Computed by `python -m lessons.study_time`.
 
 # %% tags=["parameters"]
 # Fast mode is what CI runs (20 timed calls per runtime instead of 100; the app is queried once and then closed;
@@ -72,6 +75,7 @@ KEEP_APP_RUNNING = not FAST  # CI must not leave a server behind
 import lessons  # noqa: F401  (first: it quiets TensorFlow's start-up log lines)
 
 import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -81,9 +85,9 @@ try:
 except ImportError:  # no LiteRT wheel for this platform (Windows): TensorFlow's own copy
     from tensorflow.lite.python.interpreter import Interpreter
 
-from lessons import checkpoint, data, export, latency, paths, training
+from lessons import checkpoint, convcost, cpu, data, export, latency, paths, test_time, training
 from lessons import model as mv2
-from lessons.exercises import week5
+from lessons.exercises import call, week5
 from lessons.inference import Classifier
 from lessons.notebook import show_source
 
@@ -287,6 +291,54 @@ print(f"{len(full_range)} of the {len(relu6)} ReLU6 outputs are stored with the 
       "(scale 6/255, zero point -128)")
 
 # %% [markdown]
+# ### Why ReLU6: a range known before calibration
+#
+# ReLU6 is min(max(x, 0), 6): whatever a layer computes, what comes out lies in [0, 6], in training as in use.
+# So one 8-bit grid covers every value any photo can produce: zero point −128 (the real 0.0 is the smallest
+# integer, exactly) and scale 6/255, steps of about 0.024, with nothing clipped that the network did not clip
+# itself. That is the reason the paper gives for the choice: ReLU6 is robust in low-precision computation
+# ([arXiv 1801.04381](https://arxiv.org/abs/1801.04381), section 4, the architecture), and MobileNet v1
+# ([arXiv 1704.04861](https://arxiv.org/abs/1704.04861)) had used it before: Keras builds its v1 with the same
+# `ReLU(6.0)`. The file shows it for every ReLU6 output:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+relu6_scales = np.array([t["quantization"][0] for t in relu6])
+relu6_zero_points = np.array([t["quantization"][1] for t in relu6])
+assert (relu6_zero_points == -128).all() and (relu6_scales * 255 <= 6 * (1 + 1e-6)).all()
+print(f"all {len(relu6)} ReLU6 outputs: zero point -128 (0.0 is the lowest int8 value), scale at most "
+      f"6/255 = {6 / 255:.4f}, so int8 127 stands for at most {6 / 255 * (127 + 128):.1f}")
+
+# %% [markdown]
+# What would a plain ReLU need in the same places? Its output has no upper bound, so its int8 range can only be
+# estimated from the calibration photos, and a later photo that goes beyond the largest value they reached is
+# clipped by the INT8 model where the float model would not clip it. `export.relu6_input_peaks` measures, for each
+# photo, the largest value each ReLU6 *receives* (before its clip): the range a plain ReLU there would need. We
+# calibrate on the first half of the calibration photos and look at the second half:
+
+# %%
+relu6_layers, peaks = export.relu6_input_peaks(keras_model, calibration_pixels)
+layer_peaks = peaks.max(axis=0)
+assert peaks.max() > 6, "no layer reaches the clip: ReLU6 would change nothing"
+print(f"{(layer_peaks > 6).sum()} of the {len(relu6_layers)} ReLU6 layers receive values above 6 on these "
+      f"{len(peaks)} photos; the largest, {layer_peaks.max():.1f}, in {relu6_layers[layer_peaks.argmax()]}")
+print(f"a plain ReLU's int8 step there would be {layer_peaks.max():.1f}/255: {layer_peaks.max() / 6:.0f}x coarser "
+      f"than ReLU6's 6/255 (in the median layer, {np.median(layer_peaks) / 6:.1f}x)")
+half = len(peaks) // 2
+beyond = peaks[half:] > peaks[:half].max(axis=0)  # above the range the first half would calibrate
+print(f"calibrated on {half} photos, a plain ReLU would clip {beyond.any(axis=1).mean():.0%} of the other "
+      f"{len(peaks) - half} photos somewhere ({beyond.any(axis=0).sum()} of the {len(relu6_layers)} layers)")
+
+# %% [markdown]
+# Coarser steps for every photo, or clipped values for the unlucky ones: with a plain ReLU the quantiser must
+# choose, and its choice depends on which photos calibrated it. ReLU6 settles it in training: the network
+# learns to live with the clip at 6, so the fixed grid of 6/255 costs only rounding, at most half a step. The
+# block outputs, MobileNetV2's *linear* bottlenecks (week 2), have no such bound: their ranges come from
+# calibration alone, which is one reason the converter needs representative photos. The arithmetic itself,
+# integers with a scale and a zero point per tensor from the input to the softmax, is the scheme of Jacob et al.,
+# [arXiv 1712.05877](https://arxiv.org/abs/1712.05877), which TFLite implements.
+
+# %% [markdown]
 # ### One layer's weights
 #
 # The first convolution, `Conv1`, has one filter of 3×3 weights per colour for each output channel. In the
@@ -450,16 +502,105 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Which format wins depends on the machine and the runtime: XNNPACK, the CPU engine of LiteRT, has fast float
-# and integer kernels for x86 and ARM; a phone's NPU or a microcontroller runs *only* integer models. Dynamic
-# range mainly saves file size and download time. How fast it runs depends on the runtime: its "hybrid" kernels
-# quantise each activation on the fly and multiply integers, and they may be faster or slower than a good float
-# kernel. Measure on the machine you deploy to:
+# Which format wins depends on the machine and the runtime. XNNPACK, the CPU engine of
+# [LiteRT](https://ai.google.dev/edge/litert), has float and integer kernels for x86 and ARM; a phone's NPU or a
+# microcontroller runs *only* integer models. Dynamic range mainly saves file size and download time: its
+# "hybrid" kernels quantise each activation on the fly and multiply integers, and they may be faster or slower
+# than a good float kernel. Measure on the machine you deploy to:
 
 # %%
 print(f"Here: dynamic range takes {TABLE['dynamic']['median_ms'] / TABLE['fp32']['median_ms']:.2f}x the time of "
-      f"FP32, INT8 {TABLE['int8']['median_ms'] / TABLE['fp32']['median_ms']:.2f}x; the INT8 file is "
-      f"{sizes['fp32'] / sizes['int8']:.1f}x smaller than FP32's.")
+      f"FP32, INT8 {TABLE['int8']['median_ms'] / TABLE['fp32']['median_ms']:.2f}x.")
+
+# %% [markdown]
+# > **A claim we check.** "Quantization: Reduce precision (INT8) for 4× speedup": lecture notes 002 ("Lesson 7:
+# > MobileNet-V2 transfer learning for flowers", *Optimization Strategies*). Two claims in one: a quarter of the
+# > memory, and four times the speed. Memory first, from the two files:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+_, fp32_tensors = tensors("fp32")
+fp32_weights = {t["name"]: t for t in fp32_tensors if t["dtype"] == np.float32}
+weight_bytes = {"FP32": sum(fp32_weights[t["name"]]["shape"].prod() * 4 for t in weights),
+                "INT8": sum(t["shape"].prod() for t in weights)}
+assert weight_bytes["FP32"] == 4 * weight_bytes["INT8"]
+print(f"the {len(weights)} weight tensors: {weight_bytes['FP32'] / 1e6:.2f} MB of float32 in the FP32 file, "
+      f"{weight_bytes['INT8'] / 1e6:.2f} MB of int8 in the INT8 file: "
+      f"{weight_bytes['FP32'] / weight_bytes['INT8']:.0f}x")
+
+# %%
+file_ratio = EXPORTS["fp32"]["bytes"] / EXPORTS["int8"]["bytes"]
+assert 3 < file_ratio < 4, file_ratio
+print(f"the whole files: FP32 {EXPORTS['fp32']['bytes'] / 1e6:.2f} MB, INT8 {EXPORTS['int8']['bytes'] / 1e6:.2f} MB: "
+      f"{file_ratio:.1f}x smaller")
+
+# %% [markdown]
+# The weights are exactly 4× smaller; the file a little less, because the biases stay 32-bit and every channel
+# carries a scale and a zero point (section 1). Now the speed, from the table above, next to what this machine's
+# CPU can do with 8-bit numbers (read from its instruction-set flags by `lessons.cpu`):
+
+# %%
+flags = cpu.read_flags()
+speed_up = LATENCY["fp32"].median / LATENCY["int8"].median
+print(f"this CPU: {cpu.model_name()}, {os.cpu_count()} threads; 8-bit dot-product instructions: {cpu.describe(flags)}")
+print(f"one photo at {IMAGE_SIZE} px, median of {CALLS} calls: FP32 {LATENCY['fp32'].median * 1e3:.1f} ms, "
+      f"INT8 {LATENCY['int8'].median * 1e3:.1f} ms")
+print(textwrap.fill(cpu.int8_verdict(speed_up, flags), 110))
+
+# %% [markdown]
+# **Why the claim and the measurement differ.** The 4 is a peak, not a measurement. An 8-bit *dot-product*
+# instruction multiplies four pairs of 8-bit numbers and adds them into a 32-bit sum; a vector register holds four
+# times as many 8-bit numbers as float32 ones, so one such instruction does four times the multiply-adds of a
+# float instruction of the same width. x86 has it as VNNI (AVX-512 VNNI on servers, AVX-VNNI on recent desktops),
+# ARM as dotprod. A whole network gains less than that: it also loads and stores, requantises between layers, and
+# its depthwise convolutions do little arithmetic per byte. And a CPU *without* these instructions (an AVX2-only
+# x86, an older phone) widens the 8-bit numbers to 16 bits first, so INT8 can come out slower than FP32. The
+# course has run on both kinds of CPU: the sentence above is chosen by `cpu.int8_verdict` from this machine's
+# flags and this run's timing, so it is true wherever you run it (on Linux, `grep -o -w
+# 'avx512_vnni\|avx_vnni\|asimddp' /proc/cpuinfo | sort -u` lists them). LiteRT's
+# [post-training quantisation page](https://ai.google.dev/edge/litert/models/post_training_quantization) gives the
+# gains to expect from each kind of quantisation as a best case; only a measurement on the machine you deploy to
+# tells you yours. What INT8 always gives is the memory: a quarter of the weights to download and keep in RAM,
+# and integer-only hardware (NPUs, Edge TPUs, microcontrollers) that cannot run FP32 at all.
+#
+# ### The paper's 75 ms on a phone
+#
+# Table 4 of the paper (section 6.1) times MobileNetV2 at 224 px on one large core of a Google Pixel 1 phone,
+# with TF-Lite: 75 ms a photo. (Lecture notes 000 repeat it as "~75ms on mobile CPU".) Your checkpoint is the
+# same network with a smaller classifier, and a fully convolutional network with global pooling runs at any
+# input size, so LiteRT can time your exported files at 224 px whatever size they were exported at
+# (`latency.tflite_runner` resizes the input). One thread, as on the phone, and all of this machine's:
+
+# %%
+PAPER_MS = 75  # arXiv 1801.04381, Table 4: MobileNetV2 (1.0, 224 px), one large core of a Google Pixel 1, TF-Lite
+photos_224 = data.load_images(test_files[:8], 224, progress=False)
+at_224 = {f"{kind}, {n} thread{'s' * (n > 1)}": latency.tflite_runner(CHECKPOINT / checkpoint.TFLITE_FILES[kind],
+                                                                       image_size=224, threads=n)
+          for kind in ("fp32", "int8") for n in sorted({1, os.cpu_count()})}
+LATENCY_224 = latency.measure(at_224, photos_224, calls=CALLS)
+print(latency.format_table(LATENCY_224))
+print()
+for name, result in LATENCY_224.items():
+    print(f"{name:<18} {PAPER_MS / (result.median * 1e3):5.1f}x the speed of the paper's phone")
+
+# %% [markdown]
+# The two networks do the same work, to a fraction of a percent: only their last layer differs.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+paper_model = convcost.mobilenetv2(1.0, 224)  # the paper's network, 1000 classes (random weights: we only count)
+paper_macs = convcost.model_cost(paper_model).macs
+paper_head = int(np.prod(paper_model.get_layer("predictions").kernel.shape))
+your_head = int(np.prod(keras_model.get_layer(mv2.OUTPUT_NAME).kernel.shape))
+print(f"the paper's network at 224 px: {paper_macs / 1e6:.1f} M multiply-adds, {paper_head / 1e6:.2f} M of them in "
+      f"its 1000-class layer; yours has {your_head:,} there: {(paper_head - your_head) / paper_macs:.1%} less work")
+
+# %% [markdown]
+# So the ratio above compares processors, not networks, and not fairly: a 2016 phone core against this machine's
+# CPU (named above), with wider vector units, larger caches and more power to spend; TF-Lite of 2018 against
+# today's XNNPACK kernels; and the table does not say whether the phone ran the network in float or in 8 bits.
+# The like-for-like row is the one-thread one; the all-threads rows are what a server gives one request when it
+# has nothing else to do.
 
 # %% [markdown]
 # ### Exercise 3 — pick the runtime for a latency budget
@@ -487,7 +628,142 @@ week5.check_pick_runtime(pick_runtime)
 # Try yours on `TABLE`, this machine's measurements, with a few budgets. How much does the answer change if you
 # measure again while the machine is busy?
 #
-# ## 5. Serve your checkpoint
+# ## 5. More views of one photo: test-time augmentation, multi-crop, ensembles
+#
+# Lecture notes 003 (*Benchmark tips vs. production reality*) list two tricks that win benchmarks and rarely ship:
+# **ensembling**, averaging the outputs of 3 to 15 separately trained networks, and **multi-crop**, averaging 10
+# crops of the same photo. Both buy a little accuracy with a multiple of the time. A milder form is
+# **test-time augmentation** with one mirror image, and the course's own reference checkpoint (the app's default)
+# uses it: `lessons.model.with_flip` averages each photo's probabilities with its mirror image's.
+
+# %%
+show_source(mv2.with_flip)
+reference = Classifier.load(paths.REFERENCE_CHECKPOINT, runtime="int8")  # the format the app serves
+phase2, photos = reference.meta["phase2"], reference.meta["test"]["photos"]
+gained = round((phase2["test_accuracy_flip"] - phase2["test_accuracy"]) * photos)
+print(f"the reference checkpoint's meta.json: test_time_flip = {reference.meta['test_time_flip']}; its Keras model "
+      f"scored {phase2['test_accuracy']:.2%} on its {photos} test photos without the flip, "
+      f"{phase2['test_accuracy_flip']:.2%} with it: {gained} photo{'s' * (abs(gained) != 1)} more")
+
+# %% [markdown]
+# The ten crops are the four corners and the centre, each 7/8 of the side (224 of 256, the classic proportion),
+# scaled back to the model's input size, and the mirror image of each:
+
+# %%
+show_source(test_time.ten_crops)
+
+# %% [markdown]
+# We measure the three on the reference checkpoint's INT8 file (224 px), with held-out photos: its whole test
+# split when the photo set it was trained on is on this machine, else `data/sample`, whose photos all come from
+# that test split (fast mode takes a few, and fewer timed calls: ten crops cost ten passes each). Accuracy counts
+# every photo; the latency is one photo at a time, the three interleaved as before.
+
+# %%
+TTA_PHOTOS, TTA_CALLS = (10, 10) if FAST else (None, CALLS)  # None: every held-out photo
+tta_files, tta_labels, tta_source = test_time.reference_test_photos(limit=TTA_PHOTOS)
+tta_pixels = data.load_images(tta_files, reference.image_size, progress=False)
+VIEWS = test_time.variants(reference.runtime)  # the bare network: the Classifier would add its own flip
+tta_correct = {name: test_time.correct(predict, tta_pixels, tta_labels) for name, predict in VIEWS.items()}
+TTA_LATENCY = latency.measure(VIEWS, tta_pixels, calls=TTA_CALLS, warmup=1)  # LiteRT traces nothing: 1 is enough
+print(f"{len(tta_labels)} photos from {tta_source}")
+
+# %%
+one_view = TTA_LATENCY["one view"].median
+print(f"{'views':<10}{'passes':>7}{'accuracy':>10}{'fixed':>7}{'broken':>8}{'median ms':>11}{'p90 ms':>8}"
+      f"{'time':>7}")
+for name, result in TTA_LATENCY.items():
+    fixed, broken = test_time.paired_change(tta_correct["one view"], tta_correct[name])
+    print(f"{name:<10}{test_time.PASSES[name]:>7}{tta_correct[name].mean():>10.1%}{fixed:>7}{broken:>8}"
+          f"{result.median * 1e3:>11.1f}{result.p90 * 1e3:>8.1f}{result.median / one_view:>6.1f}x")
+if TTA_PHOTOS is None and "test split" in tta_source:  # the number export.export recorded, flip included
+    assert tta_correct["flip"].mean() == reference.meta["exports"]["int8"]["test_accuracy"]
+
+# %% [markdown]
+# "Fixed" counts the photos that one view got wrong and the variant got right, "broken" the reverse: accuracy is
+# their difference over the number of photos, and on a test set of a few hundred photos a difference of a few is
+# within chance (exercise 4 makes that precise). The time grows with the passes: the flip runs the network twice,
+# the ten crops ten times (plus cutting and scaling the crops). Ten crops of one photo form a batch; whether that
+# costs ten times one pass depends on the runtime (LiteRT here runs them one after the other).
+
+# %%
+crops = test_time.ten_crops(tta_pixels[:1])[0]
+fig, axes = plt.subplots(2, 5, figsize=(11, 4.6))
+for ax, crop, title in zip(axes.ravel(), crops, ["top left", "top right", "bottom left", "bottom right", "centre"] * 2):
+    ax.imshow(crop)
+    ax.set_title(title, fontsize=9)
+    ax.axis("off")
+fig.suptitle(f"The ten crops of {tta_files[0].parent.name}/{tta_files[0].name} (bottom row: mirror images)")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# An **ensemble** of N networks needs N trained models, so we do not train any here: its cost follows from the
+# measured single-model latency and file size, because each network does the whole work once for every photo
+# (run one after the other on one CPU; N machines in parallel would cut the wait, not the bill).
+
+# %%
+reference_megabytes = (paths.REFERENCE_CHECKPOINT / checkpoint.TFLITE_FILES["int8"]).stat().st_size / 1e6
+for models in (1, 3, 15):
+    cost = test_time.ensemble(one_view * 1e3, reference_megabytes, models)
+    print(f"{models:>2} network{'s' * (models > 1)}: {cost['latency_ms']:7.1f} ms a photo, {cost['megabytes']:5.1f} MB "
+          "of INT8 files to ship and hold in memory")
+
+# %% [markdown]
+# ### Exercise 4 — is test-time augmentation worth it for your budget?
+#
+# A decision, made with numbers. Write `tta_worth_it(single, tta, budget_ms)`: `single` and `tta` describe one view
+# and a TTA variant, each a dict with `median_ms`, `p90_ms` and `correct` (a boolean array: was each test photo
+# right?). Return `True` only if both hold:
+#
+# - TTA's p90 fits the budget (as in exercise 3);
+# - TTA fixes clearly more photos than it breaks. Only the photos whose answer changed say anything: if TTA
+#   made no difference, each of them would be fixed or broken like a coin toss, so `fixed − broken` would
+#   stay within about `2·√(fixed + broken)` of zero (95 % of the time). Count it a gain only beyond that.
+
+# %%
+def tta_worth_it(single, tta, budget_ms):
+    ### BEGIN SOLUTION
+    if tta["p90_ms"] > budget_ms:
+        return False
+    fixed = np.sum(~single["correct"] & tta["correct"])
+    broken = np.sum(single["correct"] & ~tta["correct"])
+    return bool(fixed - broken > 2 * np.sqrt(fixed + broken))
+    ### END SOLUTION
+
+# %%
+# NBVAL_CHECK_OUTPUT
+week5.check_tta_worth_it(tta_worth_it)
+
+# %% [markdown]
+# Now on this machine's measurements, with budgets of 1.5, 3 and 15 times what one view takes:
+
+# %%
+measured = {name: {"median_ms": r.median * 1e3, "p90_ms": r.p90 * 1e3, "correct": tta_correct[name]}
+            for name, r in TTA_LATENCY.items()}
+for times in (1.5, 3, 15):
+    budget_ms = times * measured["one view"]["p90_ms"]
+    for name in ("flip", "10 crops"):
+        answer, error = call(tta_worth_it, measured["one view"], measured[name], budget_ms)
+        verdict = error or ("worth it" if answer else "not worth it")
+        print(f"budget {budget_ms:6.1f} ms: {name:<9}{verdict}")
+
+# %% [markdown]
+# <details><summary>Worked answer</summary>
+#
+# A budget under twice the one-view time rules out both: each extra view is a whole pass. With room for the flip,
+# look at the fixed and broken columns of the table above. On the reference checkpoint's whole test split (full
+# mode with the whole photo set) the flip changes the answer of only a handful of photos, in both directions,
+# which is no evidence of a gain; the two accuracies recorded in its `meta.json`, printed at the start of this
+# section, say the same for the Keras model. On the few photos of fast mode nothing can be told from chance. Ten
+# crops cost ten passes and scaling; unless its fixed count clearly beats its broken one, it is the "significant
+# slowdown for very small gains" of the notes. For a served app the answer is usually: spend the budget on a
+# better single model (a larger width multiplier or input size, more training photos) before spending it on more
+# views, and keep TTA for offline jobs where time is cheap. An ensemble is the same trade at a larger scale: N
+# times the time and the memory, for a gain you can only measure after training N models.
+#
+# </details>
+#
+# ## 6. Serve your checkpoint
 #
 # The course's Gradio app (`app.py`) loads a checkpoint once, warms it up, serves each photo with the fastest
 # export it finds (INT8, now that you exported it) and draws where the network looked with the Keras model
@@ -549,17 +825,144 @@ else:
     print("The app is closed.")
 
 # %% [markdown]
+# ## Further reading
+#
+# - [LiteRT](https://ai.google.dev/edge/litert), the new name of TensorFlow Lite: the runtime, the converter and
+#   the delegates (XNNPACK on CPUs, GPU, NPU) that run this week's files on phones, browsers and servers.
+# - LiteRT's [post-training quantisation guide](https://ai.google.dev/edge/litert/models/post_training_quantization):
+#   dynamic range, full integer and float16, what each needs (calibration data or none) and the hardware each
+#   suits; read its gains as the best case this week measured.
+# - Sandler et al., [*MobileNetV2*](https://arxiv.org/abs/1801.04381), 2018: section 4 for ReLU6 and low precision,
+#   section 6.1 and Table 4 for the 75 ms on a Pixel 1, next to MobileNet v1, ShuffleNet and NASNet.
+# - Jacob et al., [*Quantization and Training of Neural Networks for Efficient Integer-Arithmetic-Only
+#   Inference*](https://arxiv.org/abs/1712.05877), CVPR 2018: the scale and zero point of this week, how a whole
+#   network runs in integers (requantisation between layers), and quantisation-aware training when post-training
+#   quantisation loses too much.
+# - Howard et al., [*MobileNets*](https://arxiv.org/abs/1704.04861), 2017: MobileNet v1, where the ReLU6 and the
+#   width multiplier of MobileNetV2 come from.
+# - The [Keras MobileNetV2 docs](https://keras.io/api/applications/mobilenet/) and the TensorFlow
+#   [transfer-learning tutorial](https://www.tensorflow.org/tutorials/images/transfer_learning): the model you
+#   exported, and the training of week 4 that made it.
+
+# %% [markdown]
 # ## Self-check
 #
 # You should now be able to explain, without looking back:
 #
 # - what the FP32, dynamic-range and full-INT8 files each store, and what arithmetic each runs;
+#
+#   <details><summary>Answer</summary>
+#
+#   FP32: float32 weights with BatchNorm folded in, float arithmetic. Dynamic range: int8 weights (except the
+#   smallest tensors) with float activations; the runtime turns weights back into floats or quantises each
+#   activation on the fly. Full INT8: int8 weights and activations, int32 biases, a scale and zero point for every
+#   tensor (per channel for weights), integer arithmetic from the uint8 input to the uint8 output.
+#
+#   </details>
+#
 # - what a scale and a zero point are, how to turn an int8 number into a real one and back, and why weights get
 #   one scale per output channel;
+#
+#   <details><summary>Answer</summary>
+#
+#   The scale is the real value of one integer step, the zero point the integer that stands for 0.0: real =
+#   scale × (q − zero point), and q = round(real / scale) + zero point, clipped to the int8 range. Filters of one
+#   layer have very different magnitudes (and dead filters almost none); one scale per filter gives each its
+#   own grid, so small filters keep their precision.
+#
+#   </details>
+#
 # - what calibration is, which photos it must use and which it must never use;
+#
+#   <details><summary>Answer</summary>
+#
+#   Running representative photos through the float model to record each activation tensor's range, from which
+#   its scale and zero point follow. Training photos, like the ones the model will meet; never the test photos,
+#   or the test accuracy of the INT8 model would no longer be a held-out measurement.
+#
+#   </details>
+#
 # - why the INT8 model takes the photo's uint8 pixels as they are (input scale 1, zero point 0), and what would
 #   change if the model expected pixels in [−1, 1];
+#
+#   <details><summary>Answer</summary>
+#
+#   The model rescales pixels itself, so its input ranges over 0..255 and the uint8 grid with scale 1 and zero
+#   point 0 is exact: a pixel's byte is its value. With pixels expected in [−1, 1] the input scale would be about
+#   2/255 and every caller would have to rescale and quantise the photo before handing it over.
+#
+#   </details>
+#
 # - why the INT8 file is larger than one byte per parameter;
+#
+#   <details><summary>Answer</summary>
+#
+#   The biases are int32 (4 bytes), every output channel of every weight tensor stores a float32 scale and an
+#   int64 zero point, and the file also holds the graph, the tensor names and the activations' parameters.
+#
+#   </details>
+#
 # - how to time one photo fairly (warm-up, median and p90, interleaving), why `model.predict` is slow for one
 #   photo, and why a latency budget is judged by the p90;
+#
+#   <details><summary>Answer</summary>
+#
+#   Call each runtime a few times untimed, then time many single-photo calls, runtimes taking turns, and report
+#   the median and the 90th percentile. `model.predict` builds a data pipeline on every call, which costs more
+#   than the network for one photo. A budget promises most requests an answer in time; the median keeps that
+#   promise for only half of them.
+#
+#   </details>
+#
+# - when INT8 runs faster than FP32 and when it does not, and what the "4×" of the notes really measures;
+#
+#   <details><summary>Answer</summary>
+#
+#   INT8 is fast where the CPU has 8-bit dot-product instructions (AVX-512 VNNI or AVX-VNNI on x86, dotprod on
+#   ARM); without them XNNPACK widens 8-bit numbers to 16 bits and INT8 can be slower than FP32. The 4 is exact
+#   for the weights' memory (1 byte instead of 4) and is the peak of one dot-product instruction against one float
+#   instruction of the same width, not the speed-up of a whole network.
+#
+#   </details>
+#
+# - why MobileNetV2 uses ReLU6, and what a plain ReLU would cost an INT8 model;
+#
+#   <details><summary>Answer</summary>
+#
+#   ReLU6's output always lies in [0, 6], so the fixed grid of scale 6/255 and zero point −128 covers every value
+#   with no clipping beyond the network's own (the paper, section 4: robust in low precision). A plain ReLU's
+#   range comes from calibration only: either a coarse step, set by the largest value any photo reaches, or
+#   clipped values for photos that go beyond the calibrated range.
+#
+#   </details>
+#
+# - how your measured time at 224 px compares with the paper's 75 ms, and why that comparison is loose;
+#
+#   <details><summary>Answer</summary>
+#
+#   Read the ratio printed in section 4. It compares processors, not networks: a 2016 phone core against this CPU,
+#   2018's TF-Lite against today's XNNPACK, a number format the table does not state; one thread against one
+#   thread is as close as it gets. The networks differ only in the last layer, a fraction of a percent of the work.
+#
+#   </details>
+#
+# - what test-time flips, ten crops and ensembles cost, and how to tell whether their gain is real;
+#
+#   <details><summary>Answer</summary>
+#
+#   A pass of the network per view (2 for the flip, 10 for ten crops, plus cutting and scaling), and N networks'
+#   time and memory for an ensemble of N. Count the test photos each one fixed and broke compared with one view:
+#   a gain is real only if fixed − broken exceeds about 2·√(fixed + broken); on a few hundred photos it often
+#   does not.
+#
+#   </details>
+#
 # - how to serve your checkpoint in the app from a terminal and from a notebook, and how to stop it.
+#
+#   <details><summary>Answer</summary>
+#
+#   `python app.py --checkpoint checkpoints/<yours>` (or `WORKBOOK_CHECKPOINT=... python app.py`), Ctrl+C to stop.
+#   In a notebook, set `WORKBOOK_CHECKPOINT`, `import app` and `serving.launch(app.demo, block=False)`; stop it
+#   with `app.demo.close()` or by restarting the kernel.
+#
+#   </details>

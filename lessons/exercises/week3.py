@@ -21,14 +21,15 @@ SPANS = [(0, 3, 2, 5, 224), (-118, 299, 32, 0, 224), (-118, 299, 32, 6, 224), (-
 
 def stack_field(layers):
     """The course's answer: (size, jump) after a stack of (kernel, stride) layers."""
-    axis = rf.input_axis(1)
-    for kernel, stride in layers:
-        axis = rf.conv_axis(axis, kernel, stride)
-    return axis.size, axis.jump
+    return rf.chain_field(layers)
 
 
-def _jump_after_each_layer(layers):
-    """The mistake of adding (k - 1) * j with j taken AFTER the layer's stride."""
+def stack_field_with_j_out(layers):
+    """A common mistake: adding (k - 1) * j with j taken AFTER the layer's stride.
+
+    It overstates every field after the first stride; the notebook shows that it turns
+    four (3x3 conv, 2x2 pool) stages, 46 px, into the lecture notes' "61x61".
+    """
     size, jump = 1, 1
     for kernel, stride in layers:
         jump *= stride
@@ -57,7 +58,7 @@ def check_stack_field(stack_field_fn):
         elif same(size, 1 + sum(k - 1 for k, _ in layers)):
             hint = ("you add k - 1 for every layer, but after a stride the kernel's taps are j input pixels "
                     "apart: add (k - 1) * j_in")
-        elif same(size, _jump_after_each_layer(layers)[0]):
+        elif same(size, stack_field_with_j_out(layers)[0]):
             hint = "use the jump from BEFORE the layer (j_in) when adding (k - 1) * j_in, then update the jump"
         elif same(size, sum(k for k, _ in layers)):
             hint = "a stack of k-wide layers grows the field by k - 1 each, starting from 1 pixel"

@@ -1,4 +1,4 @@
-"""Checks for week 5's exercises: int8 quantisation by hand, and choosing a runtime.
+"""Checks for week 5's exercises: int8 quantisation by hand, choosing a runtime, deciding on TTA.
 
 The scales and zero points in the cases are the kinds an INT8 MobileNetV2 file really
 holds: its uint8 input (scale 1, zero point 0), the pixels rescaled to [-1, 1] (2/255, -1),
@@ -8,6 +8,7 @@ per-channel weights (zero point 0).
 import numpy as np
 
 from lessons.exercises import call, failed, passed
+from lessons.test_time import paired_change
 
 INT8_MIN, INT8_MAX = -128, 127
 
@@ -160,3 +161,83 @@ def check_pick_runtime(pick_runtime):
             return failed(f"{where} should be {expected!r}, you gave {got!r}. "
                           f"Hint: {_pick_hint(table, budget_ms, got)}.")
     return passed(f"right on all {len(BUDGET_CASES)} budgets, including the ones nothing can meet.")
+
+
+def reference_tta_worth_it(single, tta, budget_ms):
+    """TTA is worth it when its p90 fits the budget and it fixes clearly more photos than it breaks.
+
+    "Clearly": of the photos whose answer changed, fixed − broken must exceed twice its
+    chance spread, 2·√(fixed + broken) (a paired sign test at about 95 %).
+    """
+    if tta["p90_ms"] > budget_ms:
+        return False
+    fixed, broken = paired_change(single["correct"], tta["correct"])
+    return bool(fixed - broken > 2 * np.sqrt(fixed + broken))
+
+
+def _variant(median_ms, p90_ms, correct):
+    return {"median_ms": median_ms, "p90_ms": p90_ms, "correct": correct}
+
+
+def _tta_case(photos, right_before, fixed, broken):
+    """(single, tta correctness): ``right_before`` of ``photos`` right with one view; TTA fixes and breaks some."""
+    before = np.arange(photos) < right_before
+    after = before.copy()
+    after[right_before:right_before + fixed] = True  # wrong before, right after
+    after[:broken] = False  # right before, wrong after
+    return before, after
+
+
+# (what it shows, photos, right with one view, fixed by TTA, broken by TTA, one view's and TTA's
+# (median, p90) in ms, budget in ms). Latencies of the kind the notebook measures; photos made up.
+TTA_CASES = [
+    ("a clear gain that fits", 600, 540, 30, 4, (20, 26), (41, 52), 60),
+    ("a clear gain over the budget", 600, 540, 30, 4, (20, 26), (41, 52), 40),
+    ("a median that fits and a p90 that does not", 600, 540, 30, 4, (20, 26), (44, 58), 50),
+    ("a gain of 2 photos out of 8 that changed: chance", 600, 540, 5, 3, (20, 26), (41, 52), 100),
+    ("a gain of 1 photo out of 1: chance", 100, 93, 1, 0, (20, 26), (41, 52), 100),
+    ("many more broken than fixed", 600, 540, 3, 30, (20, 26), (41, 52), 100),
+    ("half a point on 5,000 photos: small but real", 5000, 4500, 40, 10, (20, 26), (41, 52), 100),
+    ("nothing changed", 600, 540, 0, 0, (20, 26), (41, 52), 100),
+]
+
+
+def _tta_inputs(case):
+    _, photos, right, fixed, broken, one, tta, budget = case
+    before, after = _tta_case(photos, right, fixed, broken)
+    return _variant(*one, before), _variant(*tta, after), budget
+
+
+def _tta_hint(single, tta, budget_ms, got):
+    fixed, broken = paired_change(single["correct"], tta["correct"])
+    if tta["median_ms"] <= budget_ms < tta["p90_ms"]:
+        return (f"TTA's p90 is {tta['p90_ms']} ms, over the {budget_ms} ms budget (its median fits, but a budget "
+                "is judged by the p90)")
+    if tta["p90_ms"] > budget_ms:
+        return f"TTA's p90 is {tta['p90_ms']} ms, over the {budget_ms} ms budget: it cannot be worth it"
+    if got and fixed <= broken:
+        return f"TTA fixed {fixed} photos and broke {broken}: it does no good at any cost"
+    if got:
+        return (f"TTA fixed {fixed} photos and broke {broken}: a difference of {fixed - broken} is within chance "
+                f"unless it exceeds 2·√(fixed + broken) = {2 * np.sqrt(fixed + broken):.1f}")
+    return (f"TTA fixed {fixed} photos and broke {broken}: {fixed - broken} is more than "
+            f"2·√(fixed + broken) = {2 * np.sqrt(fixed + broken):.1f}, a real gain, and it fits the budget "
+            "(a small gain in accuracy points can be real on many photos)")
+
+
+def check_tta_worth_it(tta_worth_it):
+    """``tta_worth_it(single, tta, budget_ms)`` -> True or False."""
+    for case in TTA_CASES:
+        single, tta, budget_ms = _tta_inputs(case)
+        copies = ({**single, "correct": single["correct"].copy()}, {**tta, "correct": tta["correct"].copy()})
+        got, error = call(tta_worth_it, *copies, budget_ms)
+        where = f"tta_worth_it({case[0]}, budget {budget_ms} ms)"
+        if error:
+            return failed(f"{where} {error}.")
+        if got not in (True, False):
+            return failed(f"{where} returned {got!r}: return True or False.")
+        expected = reference_tta_worth_it(single, tta, budget_ms)
+        if bool(got) != expected:
+            return failed(f"{where} should be {expected}, you gave {bool(got)}. "
+                          f"Hint: {_tta_hint(single, tta, budget_ms, got)}.")
+    return passed(f"right on all {len(TTA_CASES)} cases: the budget by the p90, and gains told from chance.")
