@@ -164,6 +164,21 @@ def copy_weights(source, target):
         ours.set_weights(real.get_weights())
 
 
+def randomise(model, seed=0):
+    """Random weights in every layer of ``model``, BatchNorm statistics included, so that no layer is an
+    identity (ImageNet's or Keras's initial weights leave some nearly so) and a wrong block cannot hide."""
+    import keras
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    for layer in weighted_layers(model):
+        values = [rng.normal(0, 0.3, w.shape).astype("float32") for w in layer.get_weights()]
+        if isinstance(layer, keras.layers.BatchNormalization):  # gamma, beta, mean, variance > 0
+            values[3] = rng.uniform(0.5, 2.0, values[3].shape).astype("float32")
+        layer.set_weights(values)
+    return model
+
+
 def block_input(base, k, images):
     """What reaches block ``k`` when ``images`` (already scaled to [-1, 1]) go through the real model."""
     import keras

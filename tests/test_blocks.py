@@ -10,21 +10,10 @@ SMALL = 96  # the real graph, fewer pixels
 ODD = 104  # 104 px gives blocks 6 and 13 odd input sizes (13 and 7): the other padding case
 
 
-def randomise(base, seed=0):
-    """Random weights everywhere, BatchNorm statistics included, so no layer is an identity."""
-    rng = np.random.default_rng(seed)
-    for layer in base.layers:
-        if layer.weights:
-            values = [rng.normal(0, 0.3, w.shape).astype("float32") for w in layer.get_weights()]
-            if isinstance(layer, keras.layers.BatchNormalization):  # gamma, beta, mean, variance > 0
-                values[3] = rng.uniform(0.5, 2.0, values[3].shape).astype("float32")
-            layer.set_weights(values)
-    return base
-
-
 @pytest.fixture(scope="module")
 def small_base():
-    return randomise(keras.applications.MobileNetV2(input_shape=(SMALL, SMALL, 3), include_top=False, weights=None))
+    base = keras.applications.MobileNetV2(input_shape=(SMALL, SMALL, 3), include_top=False, weights=None)
+    return blocks.randomise(base)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +45,8 @@ def test_the_comparison_catches_a_wrong_padding(small_base, monkeypatch):
 
 
 def test_odd_sizes_are_padded_like_keras():
-    base = randomise(keras.applications.MobileNetV2(input_shape=(ODD, ODD, 3), include_top=False, weights=None), 2)
+    base = keras.applications.MobileNetV2(input_shape=(ODD, ODD, 3), include_top=False, weights=None)
+    blocks.randomise(base, seed=2)
     for k in (6, 13):
         spec = blocks.read_block(base, k)
         assert spec.s == 2 and spec.input_shape[0] % 2 == 1

@@ -11,6 +11,13 @@ def stub(*args):
     raise NotImplementedError()
 
 
+def assert_refused_with(capsys, check, answer, message):
+    """``check`` fails ``answer`` and its explanation holds ``message``."""
+    assert not check(answer)
+    out = capsys.readouterr().out
+    assert "✗" in out and message in out, out
+
+
 @pytest.fixture(autouse=True)
 def fresh_base():
     """Each test starts from a base frozen as phase 1 leaves it."""
@@ -61,14 +68,7 @@ def test_the_course_answer_to_phase1_passes(capsys):
 ])
 def test_typical_phase1_mistakes_are_explained(capsys, mistake, message):
     week4._base().trainable = True
-    assert not week4.check_phase1(make_phase1(**mistake))
-    out = capsys.readouterr().out
-    assert "✗" in out and message in out, out
-
-
-def test_an_unwritten_phase1_is_said_so(capsys):
-    assert not week4.check_phase1(stub)
-    assert "not written yet" in capsys.readouterr().out
+    assert_refused_with(capsys, week4.check_phase1, make_phase1(**mistake), message)
 
 
 def test_the_cached_features_are_the_classifiers_own():
@@ -137,9 +137,7 @@ def test_the_course_answer_to_unfreezing_passes(capsys):
     (returning(name=True), "not its name"),
 ])
 def test_typical_unfreezing_mistakes_are_explained(capsys, answer, message):
-    assert not week4.check_unfreeze_from(answer)
-    out = capsys.readouterr().out
-    assert "✗" in out and message in out, out
+    assert_refused_with(capsys, week4.check_unfreeze_from, answer, message)
 
 
 def test_an_earlier_cut_must_be_undone(capsys):
@@ -157,11 +155,6 @@ def test_an_earlier_cut_must_be_undone(capsys):
     assert not week4.check_unfreeze_from(keeps_old_flags)
     out = capsys.readouterr().out
     assert "unfrozen from block 11" in out and "the earlier cut stays" in out
-
-
-def test_an_unwritten_unfreeze_is_said_so(capsys):
-    assert not week4.check_unfreeze_from(stub)
-    assert "not written yet" in capsys.readouterr().out
 
 
 def test_the_course_unfreezing_agrees_with_set_trainable_from():
@@ -212,14 +205,7 @@ def test_the_course_answer_to_compiling_passes(capsys):
     (and_unfreeze, "only compile"),
 ])
 def test_typical_compiling_mistakes_are_explained(capsys, answer, message):
-    assert not week4.check_compile_for_phase2(answer)
-    out = capsys.readouterr().out
-    assert "✗" in out and message in out, out
-
-
-def test_an_unwritten_compile_is_said_so(capsys):
-    assert not week4.check_compile_for_phase2(stub)
-    assert "not written yet" in capsys.readouterr().out
+    assert_refused_with(capsys, week4.check_compile_for_phase2, answer, message)
 
 
 def test_a_layer_unfrozen_after_compile_needs_a_new_compile():
@@ -256,20 +242,20 @@ def test_the_course_answer_to_phase2_passes(capsys):
     (fit_with(ran, lambda h, e: ran(h) + e, callbacks=False), "callbacks you were given never ran"),
 ])
 def test_typical_phase2_mistakes_are_explained(capsys, answer, message):
-    assert not week4.check_phase2(answer)
-    out = capsys.readouterr().out
-    assert "✗" in out and message in out, out
-
-
-def test_an_unwritten_phase2_is_said_so(capsys):
-    assert not week4.check_phase2(stub)
-    assert "not written yet" in capsys.readouterr().out
+    assert_refused_with(capsys, week4.check_phase2, answer, message)
 
 
 def test_the_phase1_histories_are_real_and_one_stopped_early():
     (early, _), (full, _) = week4._phase1_histories()
     assert early.epoch == [0, 1, 2] and early.params["epochs"] == 6
     assert full.epoch == [0, 1, 2, 3] and full.params["epochs"] == 4
+
+
+@pytest.mark.parametrize("check", [week4.check_phase1, week4.check_unfreeze_from, week4.check_compile_for_phase2,
+                                   week4.check_phase2])
+def test_an_unwritten_exercise_is_said_so(capsys, check):
+    assert not check(stub)
+    assert "not written yet" in capsys.readouterr().out
 
 
 # ---- the notebook runs on with the course's answers ---------------------------------------

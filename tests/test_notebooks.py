@@ -1,5 +1,6 @@
 """The weekly notebooks: paired, executed, built to the course's pattern; the student edition."""
 import json
+import re
 import subprocess
 import sys
 
@@ -156,3 +157,21 @@ def test_the_committed_outputs_carry_no_tensorflow_notices(source):
                if o.output_type == "stream"]
     noisy = [text for text in streams if NATIVE_NOTICE.search(text)]
     assert not noisy, f"{source.stem}.ipynb shows TensorFlow's own notices: {noisy[0][:300]}"
+
+
+def printed(week):
+    """Everything the committed ``weeks/{week}.ipynb`` printed."""
+    notebook = nbformat.read(paths.REPO / "weeks" / f"{week}.ipynb", as_version=4)
+    return "".join(o.text for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+                   if o.output_type == "stream")
+
+
+def test_weeks_4_and_5_show_a_full_run_of_a_model_that_works():
+    """GitHub and Colab show the committed outputs: a full run from ImageNet weights, not fast mode's."""
+    week4, week5 = printed("week4_transfer_learning"), printed("week5_deployment")
+    assert re.search(r"^full mode: .* at 224 px$", week4, re.MULTILINE), "week 4 is committed in fast mode"
+    assert "base weights: ImageNet weights" in week4
+    phase2 = re.search(r"^phase2: .*test accuracy ([\d.]+)%$", week4, re.MULTILINE)
+    int8 = re.search(r"^int8 +test accuracy +([\d.]+)%", week5, re.MULTILINE)
+    assert float(phase2.group(1)) > 80 and float(int8.group(1)) > 80, (phase2.group(0), int8.group(0))
+    assert re.search(r"^MobileNetV2 alpha 1.0 at 224 px", week5, re.MULTILINE), "week 5 used a fast-mode checkpoint"

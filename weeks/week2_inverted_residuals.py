@@ -638,7 +638,6 @@ spiral_widget.error_figure(curves, dims, trials=TRIALS)
 plt.show()
 
 # %%
-# NBVAL_CHECK_OUTPUT
 shown = (2, 3, 5, 10, 15, 30)
 print(f"reconstruction error, mean of {TRIALS} random T (0 = nothing lost)")
 print("n:        " + "".join(f"{n:>7}" for n in shown))

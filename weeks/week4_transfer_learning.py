@@ -66,8 +66,8 @@ else:
 #   trained from scratch;
 # - correct five numbers of the lecture notes, each with the computed truth.
 #
-# **Time:** about 2 h 10 min: 1 h 25 min of reading (150 words or 15 lines of code a minute), 5 min of
-# running the cells (as long as they took in the committed run), and 40 min for 4 exercises (10
+# **Time:** about 2 h 30 min: 1 h 25 min of reading (150 words or 15 lines of code a minute), 25 min
+# of running the cells (as long as they took in the committed run), and 40 min for 4 exercises (10
 # minutes each, an estimate). Computed by `python -m lessons.study_time`.
 
 # %% tags=["parameters"]
@@ -336,9 +336,10 @@ print(f"{config.phase1_epochs} phase-1 epochs: {graph_total:.1f} s through the g
       f"cache, feature pass included ({graph_total / cached_total:.1f}× faster)")
 
 # %% [markdown]
-# In full mode (more photos, 224 px) the ratio is much larger: an epoch through the graph
-# costs in proportion to photos × pixels, while an epoch on the cache costs almost nothing
-# per photo. `benchmarks/phase1_caching.py` measures it on the course's full photo set.
+# The ratio grows with the photos and their size: an epoch through the graph costs in
+# proportion to photos × pixels, while an epoch on the cache costs almost nothing per photo
+# (fast mode's 96 px photos show a smaller ratio than full mode's 224 px ones).
+# `benchmarks/phase1_caching.py` measures it on the course's full photo set.
 #
 # **The catch: augmentation.** The cache holds the features of the photos *as they were*
 # when it was filled. With random augmentation, every epoch should see new copies. How far

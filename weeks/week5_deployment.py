@@ -254,13 +254,15 @@ for t in left_float:
 # %%
 calibration, _ = checkpoint.split_photos(CHECKPOINT, "train", limit=export.CALIBRATION_PHOTOS)
 calibration_pixels = data.load_images(calibration, IMAGE_SIZE, progress=False)
+print(f"{len(calibration)} calibration photos; the INT8 model takes a batch of shape "
+      f"{int8.get_input_details()[0]['shape'].tolist()} and answers {int8.get_output_details()[0]['shape'].tolist()}")
 
 # %%
 # NBVAL_CHECK_OUTPUT
 print(f"calibration photos: pixel values from {calibration_pixels.min()} to {calibration_pixels.max()}")
 for side, details in (("input", int8.get_input_details()[0]), ("output", int8.get_output_details()[0])):
     scale, zero_point = details["quantization"]
-    print(f"{side:<7}{details['dtype'].__name__}, shape {details['shape'].tolist()}, scale {scale:.8g} "
+    print(f"{side:<7}{details['dtype'].__name__}, scale {scale:.8g} "
           f"(= 1/{1 / scale:g}), zero point {zero_point}")
 
 # %% [markdown]

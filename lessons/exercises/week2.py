@@ -68,20 +68,6 @@ def _real_model():
     return base, {k: np.asarray(blocks.block_input(base, k, photos)) for k in BLOCK_CASES}
 
 
-def _randomise(block, seed=0):
-    """Random weights, BatchNorm statistics included, so that no layer of ``block`` is an identity."""
-    import keras
-
-    rng = np.random.default_rng(seed)
-    for layer in block.layers:
-        if layer.weights:
-            values = [rng.normal(0, 0.3, w.shape).astype("float32") for w in layer.get_weights()]
-            if isinstance(layer, keras.layers.BatchNormalization):  # gamma, beta, mean, variance > 0
-                values[3] = rng.uniform(0.5, 2.0, values[3].shape).astype("float32")
-            layer.set_weights(values)
-    return block
-
-
 @functools.cache
 def _keras_builder_block(input_shape, t, c, s):
     """A block made by Keras's own MobileNetV2 block builder (random weights): the source of truth
@@ -91,7 +77,7 @@ def _keras_builder_block(input_shape, t, c, s):
 
     inputs = keras.Input(input_shape)
     outputs = _inverted_res_block(inputs, expansion=t, stride=s, alpha=1.0, filters=c, block_id=1)
-    return _randomise(keras.Model(inputs, outputs, name="keras_builder_block"))
+    return blocks.randomise(keras.Model(inputs, outputs, name="keras_builder_block"))
 
 
 def _adds(block):
