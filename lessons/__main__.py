@@ -60,6 +60,8 @@ def build_parser():
                           help="'all' photos of --data, or one part of the checkpoint's recorded split")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--figure", type=Path, help="also save the confusion matrix as an image")
+    evaluate.add_argument("--skip-bad-files", action="store_true",
+                          help="leave out photos that cannot be read, and list them, instead of stopping")
     evaluate.set_defaults(run=run_evaluate)
 
     predict = commands.add_parser("predict", help="top classes of photos",
@@ -160,7 +162,7 @@ def run_train(args, argv):
 
 
 def run_evaluate(args, argv):
-    from lessons import checkpoint, data, evaluation
+    from lessons import checkpoint, evaluation, streaming
     from lessons.inference import Classifier
 
     clf = Classifier.load(args.checkpoint, args.runtime)
@@ -168,8 +170,12 @@ def run_evaluate(args, argv):
         photos, labels = _folder_photos(args.data or checkpoint.resolve_from_repo(clf.meta["data"]["root"]), clf)
     else:
         photos, labels = checkpoint.split_photos(args.checkpoint, args.split, args.data)
-    probabilities = clf.predict_pixels(data.load_images(photos, clf.image_size, progress=not args.json))
-    rep = evaluation.report(labels, probabilities, clf.labels, photos)
+    # Streamed: memory stays that of a few batches however many photos there are.
+    stream = streaming.PhotoStream(photos, clf.image_size, labels, skip_bad=args.skip_bad_files)
+    found, labels, probabilities = stream.predict(clf.predict_pixels, progress=not args.json)
+    for path in stream.skipped:
+        print(f"skipped, could not be read: {path}", file=sys.stderr)
+    rep = evaluation.report(labels, probabilities, clf.labels, [photos[i] for i in found])
     if args.figure:
         evaluation.confusion_figure(rep).savefig(args.figure, dpi=120)
     if args.json:
