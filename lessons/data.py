@@ -294,18 +294,32 @@ def augmentation(seed=0, rotation=0.05, zoom=0.15, contrast=0.2):
 
 
 def batches(inputs, labels, num_classes, batch_size=32, shuffle_seed=None, augment=None):
-    """A ``tf.data`` pipeline of (inputs, one-hot labels) batches.
+    """A ``tf.data`` pipeline of (inputs, one-hot labels) batches, read batch by batch.
 
-    The same ``shuffle_seed`` gives the same order of examples for any inputs of the same
-    length, which is what lets cached features and images be compared batch for batch.
+    ``inputs`` is anything indexed by an array of indices: an array in memory, a
+    memory-mapped ``.npy`` (cached features), or a :class:`lessons.streaming.PhotoStream`,
+    whose ``read`` decodes the photos of each batch from disk (and may leave out one that
+    cannot be read). Only the indices are shuffled, so memory holds the batches in flight,
+    not the set. The same ``shuffle_seed`` gives the same order of examples for any inputs
+    of the same length, which is what lets cached features and photos be compared batch
+    for batch.
     """
     import tensorflow as tf
 
-    onehot = np.eye(num_classes, dtype=np.float32)[labels]
-    ds = tf.data.Dataset.from_tensor_slices((inputs, onehot))
+    onehot = np.eye(num_classes, dtype=np.float32)
+    read = getattr(inputs, "read", lambda indices: (inputs[indices], indices))
+
+    def load(indices):
+        x, kept = read(indices)
+        return np.asarray(x), onehot[labels[kept]]
+
+    ds = tf.data.Dataset.range(len(labels))
     if shuffle_seed is not None:
         ds = ds.shuffle(len(labels), seed=shuffle_seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
+    dtype = tf.as_dtype(inputs.dtype)
+    ds = ds.batch(batch_size).map(lambda i: tf.numpy_function(load, [i], (dtype, tf.float32), stateful=False),
+                                  num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.map(lambda x, y: (tf.ensure_shape(x, (None, *inputs.shape[1:])), tf.ensure_shape(y, (None, num_classes))))
     if augment is not None:
         ds = ds.map(lambda x, y: (augment(tf.cast(x, tf.float32), training=True), y),
                     num_parallel_calls=tf.data.AUTOTUNE)

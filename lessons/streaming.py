@@ -7,18 +7,27 @@ file names and decodes only the next few batches (with the course's own loader,
 batch in hand), so its memory is bounded by the batch size and the read-ahead. It gives
 the batches an in-memory array gave: the same pixels, in the same order.
 
-It is plain Python, not a ``tf.data`` pipeline, because evaluating a TFLite checkpoint
-needs no TensorFlow at all, and importing TensorFlow costs more memory than the photos of
-a few thousand. ``python -m lessons evaluate`` reads its photos this way;
-``benchmarks/evaluate_memory.py`` measures both ways.
+Two ways to read it:
+
+- :meth:`PhotoStream.batches` and :meth:`PhotoStream.predict`, plain Python, for one pass
+  of inference (``python -m lessons evaluate``, the phase-1 feature pass, test scores):
+  evaluating a TFLite checkpoint needs no TensorFlow at all, and importing TensorFlow
+  costs more memory than the photos of a few thousand. ``benchmarks/evaluate_memory.py``
+  measures it against one array.
+- as the ``inputs`` of :func:`lessons.data.batches`, the ``tf.data`` pipeline of training:
+  a stream has the ``shape`` and ``dtype`` of the array it replaces, and :meth:`read`
+  gives the photos of one batch of indices, decoded on the thread pool while the model
+  trains on the batch before (``benchmarks/training_memory.py`` measures it).
 
 A photo that cannot be read any more (changed or removed since it was listed) stops the
-run with an error naming it, or, with ``skip_bad=True``, is left out and listed.
+run with an error naming it (kept in :attr:`failure` too, since ``tf.data`` wraps the
+errors of the Python it runs), or, with ``skip_bad=True``, is left out and listed.
 
-Public API: :class:`PhotoStream`.
+Public API: :class:`PhotoStream`, :func:`failures_named`.
 """
 import collections
 import concurrent.futures
+import contextlib
 import os
 
 import numpy as np
@@ -39,10 +48,22 @@ class PhotoStream:
         self.size = size
         self.labels = np.zeros(len(self.paths), np.int64) if labels is None else np.asarray(labels, np.int64)
         self.skip_bad = skip_bad
-        self.skipped = []
+        self._skipped = {}  # a dict as an ordered set: training reads every photo once an epoch
+        self.failure = None
 
     def __len__(self):
         return len(self.paths)
+
+    @property
+    def shape(self):
+        return (len(self), self.size, self.size, 3)
+
+    dtype = np.dtype(np.uint8)
+
+    @property
+    def skipped(self):
+        """The photos left out because they could not be read, in the order they were met."""
+        return list(self._skipped)
 
     def _load(self, index):
         """Photo ``index`` as pixels, or None when it fails and is to be skipped."""
@@ -50,9 +71,19 @@ class PhotoStream:
             return images.load_pixels(self.paths[index], self.size)
         except (OSError, images.ImageError) as error:
             if not self.skip_bad:
-                raise data.DataError(f"{self.paths[index]} could not be read during the run: {error} (pass "
-                                     "--skip-bad-files to leave unreadable photos out and list them)") from error
+                self.failure = data.DataError(f"{self.paths[index]} could not be read during the run: {error} (pass "
+                                              "--skip-bad-files to leave unreadable photos out and list them)")
+                raise self.failure from error
+            self._skipped[self.paths[index]] = None
             return None
+
+    def read(self, indices):
+        """``(pixels, indices)`` of the photos at ``indices`` that loaded, decoded in parallel."""
+        with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+            loaded = list(pool.map(self._load, indices))
+        kept = np.array([pixels is not None for pixels in loaded], bool)
+        found = [pixels for pixels in loaded if pixels is not None]
+        return (np.stack(found) if found else np.zeros((0, *self.shape[1:]), self.dtype)), np.asarray(indices)[kept]
 
     def batches(self, batch_size=64, read_ahead=2):
         """``(indices, pixels, labels)`` of the photos that loaded, batch by batch, in order.
@@ -77,7 +108,6 @@ class PhotoStream:
                 submit_next()
                 loaded = [future.result() for future in futures]
                 kept = np.array([pixels is not None for pixels in loaded])
-                self.skipped += [self.paths[i] for i in indices[~kept]]
                 if kept.any():
                     yield indices[kept], np.stack([p for p in loaded if p is not None]), self.labels[indices[kept]]
 
@@ -96,3 +126,16 @@ class PhotoStream:
             raise data.DataError(f"none of the {len(self)} photos could be read"
                                  + (f" (first: {self.skipped[0]})." if self.skipped else "."))
         return np.concatenate(found), np.concatenate(labels), np.concatenate(probabilities)
+
+
+@contextlib.contextmanager
+def failures_named(streams):
+    """Inside the block, an error raised for a photo of ``streams`` that failed (which ``tf.data``
+    wraps in an error of its own, traceback and all) is raised as the :class:`DataError` naming it."""
+    try:
+        yield
+    except Exception as error:
+        failure = next((stream.failure for stream in streams if stream.failure), None)
+        if failure is None or error is failure:
+            raise
+        raise failure from None

@@ -5,6 +5,10 @@ change, its features can be computed once and cached: every epoch then costs a p
 a (photos x 1280) array instead of a pass through 150 layers. Phase 2 unfreezes the top
 blocks and fine-tunes them, at a learning rate ten times lower, through the whole graph.
 
+Photos are read from disk batch by batch (:class:`lessons.streaming.PhotoStream` in a
+``tf.data`` pipeline, :func:`lessons.data.batches`) and the cached features are a
+memory-mapped ``.npy``, so memory does not grow with the number of photos.
+
 Each epoch is recorded in a ``<checkpoint>.partial`` folder beside the destination (model,
 best weights, early-stopping state, cached features): an interrupted run resumes from its
 last completed epoch, and the checkpoint directory itself is only written at the end.
@@ -20,9 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from lessons import checkpoint, data, devices, evaluation, model as mv2, paths
+from tqdm.auto import tqdm
+
+from lessons import checkpoint, data, devices, evaluation, model as mv2, paths, streaming
 
 PARTIAL_SUFFIX = ".partial"
+BATCH = 64  # photos a batch in the passes that only predict (features, test scores)
 
 
 @dataclass
@@ -165,33 +172,38 @@ class Run:
     def recorder(self, phase, patience):
         return PhaseRecorder(phase, self.dir, patience)
 
-    def cached(self, name, compute):
-        """An array computed once per run (the phase-1 features), kept in the run folder."""
-        path = self.dir / f"{name}.npy"
-        if path.exists():
-            return np.load(path)
-        value = compute()
-        _atomic(path, lambda p: np.save(open(p, "wb"), value))
-        return value
+    def features(self, part, model, stream, verbose=1):
+        """``(features, labels)`` of the photos of ``stream``: the frozen base's pooled features,
+        computed once per run and kept in the run folder as a memory-mapped ``.npy`` that phase 1
+        reads batch by batch, however many photos there are."""
+        path, labels = self.dir / f"features_{part}.npy", self.dir / f"labels_{part}.npy"
+        if not path.exists():
+            found = save_features(model, stream, path.with_name(f".tmp-{path.name}"), verbose)
+            _atomic(labels, lambda tmp: np.save(tmp, found))
+            path.with_name(f".tmp-{path.name}").replace(path)  # the features file is the commit point
+        return np.load(path, mmap_mode="r"), np.load(labels)
 
     def remove(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def run_phase1(model, run, config, x, y, verbose=1):
-    """Train the head on the frozen base; returns its :class:`PhaseRecorder`."""
+def run_phase1(model, run, config, photos, verbose=1):
+    """Train the head on the frozen base; returns its :class:`PhaseRecorder`.
+
+    ``photos``: a :class:`lessons.streaming.PhotoStream` (or an array and its labels) per part,
+    ``{"train": ..., "val": ...}``.
+    """
     recorder = run.recorder(1, config.patience)
     final = run.dir / "phase1_final.weights.h5"
     mv2.set_trainable_from(model, None)
     if not recorder.done:
         if config.cache_features:
-            inputs = {part: run.cached(f"features_{part}", lambda part=part: extract_features(model, x[part], verbose))
-                      for part in ("train", "val")}
+            inputs = {part: run.features(part, model, photos[part], verbose) for part in ("train", "val")}
             trainee, augment = mv2.head_model(model), None
         else:
-            inputs, trainee = x, model
+            inputs, trainee = {part: _with_labels(photos[part]) for part in ("train", "val")}, model
             augment = data.augmentation(config.seed) if config.augment else None
-        trainee = fit(trainee, recorder, inputs, y, config, config.phase1_lr, augment, 0, config.phase1_epochs,
+        trainee = fit(trainee, recorder, inputs, config, config.phase1_lr, augment, 0, config.phase1_epochs,
                       verbose)
         mv2.copy_head_weights(trainee, model)
         _atomic(final, model.save_weights)
@@ -200,7 +212,7 @@ def run_phase1(model, run, config, x, y, verbose=1):
     return recorder
 
 
-def run_phase2(model, run, config, x, y, first_epoch, verbose=1):
+def run_phase2(model, run, config, photos, first_epoch, verbose=1):
     """Fine-tune from ``config.fine_tune_from`` up; returns its :class:`PhaseRecorder`."""
     recorder = run.recorder(2, config.patience)
     final = run.dir / "phase2_final.weights.h5"
@@ -209,7 +221,8 @@ def run_phase2(model, run, config, x, y, first_epoch, verbose=1):
     mv2.set_trainable_from(model, config.fine_tune_from)
     if not recorder.done:
         augment = data.augmentation(config.seed + 10) if config.augment else None
-        trainee = fit(model, recorder, x, y, config, config.phase2_lr, augment, first_epoch,
+        inputs = {part: _with_labels(photos[part]) for part in ("train", "val")}
+        trainee = fit(model, recorder, inputs, config, config.phase2_lr, augment, first_epoch,
                       first_epoch + config.phase2_epochs, verbose)
         _atomic(final, trainee.save_weights)
         recorder.mark_done()
@@ -217,8 +230,15 @@ def run_phase2(model, run, config, x, y, first_epoch, verbose=1):
     return recorder
 
 
-def fit(trainee, recorder, inputs, y, config, lr, augment, first_epoch, last_epoch, verbose):
+def _with_labels(photos):
+    """A part given as a PhotoStream, or as an (inputs, labels) pair, as an (inputs, labels) pair."""
+    return (photos, photos.labels) if isinstance(photos, streaming.PhotoStream) else photos
+
+
+def fit(trainee, recorder, inputs, config, lr, augment, first_epoch, last_epoch, verbose):
     """``trainee.fit`` from where the recorder left off; returns the model with its best weights.
+
+    ``inputs``: ``{"train": (inputs, labels), "val": (inputs, labels)}``, read by :func:`lessons.data.batches`.
 
     A resumed phase continues with the model saved after its last completed epoch, which
     carries the optimizer's state too (Adam's moments), so no step is taken twice.
@@ -232,9 +252,8 @@ def fit(trainee, recorder, inputs, y, config, lr, augment, first_epoch, last_epo
                         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
                         metrics=["accuracy"])
     num_classes = trainee.output.shape[-1]
-    train = data.batches(inputs["train"], y["train"], num_classes, config.batch_size,
-                         shuffle_seed=config.seed, augment=augment)
-    val = data.batches(inputs["val"], y["val"], num_classes, config.batch_size)
+    train = data.batches(*inputs["train"], num_classes, config.batch_size, shuffle_seed=config.seed, augment=augment)
+    val = data.batches(*inputs["val"], num_classes, config.batch_size)
     start = max(first_epoch, recorder.epochs_run)
     if start < last_epoch and recorder.wait < recorder.patience:
         # shuffle=False: the tf.data pipeline already shuffles, reproducibly.
@@ -248,6 +267,27 @@ def fit(trainee, recorder, inputs, y, config, lr, augment, first_epoch, last_epo
 def extract_features(model, pixels, verbose=1):
     """The frozen base's pooled features of ``pixels``: the one pass phase 1 needs."""
     return mv2.features_model(model).predict(pixels, batch_size=64, verbose=verbose)
+
+
+def save_features(model, stream, path, verbose=1):
+    """:func:`extract_features` of the photos of ``stream``, written to ``path`` (``.npy``) batch
+    by batch, so that neither the photos nor their features need to fit in memory; returns the
+    labels of the photos written (all of them, unless the stream skips unreadable ones)."""
+    features = mv2.features_model(model)
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(len(stream), features.output.shape[-1]))
+    labels, written = [], 0
+    with tqdm(total=len(stream), desc="features of the frozen base", unit="photo", disable=not verbose,
+              leave=False) as bar:
+        for _, pixels, batch_labels in stream.batches(BATCH):
+            out[written:written + len(pixels)] = features.predict_on_batch(pixels)
+            written += len(pixels)
+            labels.append(batch_labels)
+            bar.update(len(pixels))
+    del out  # flushed to disk
+    if written < len(stream):  # photos skipped on the way: keep the rows written, read from disk as they go
+        rows = np.load(path, mmap_mode="r")[:written]
+        _atomic(path, lambda tmp: np.save(tmp, rows))
+    return np.concatenate(labels) if labels else np.zeros(0, np.int64)
 
 
 def train(config, out_dir, command="", resume=True, verbose=1):
@@ -272,34 +312,38 @@ def train(config, out_dir, command="", resume=True, verbose=1):
     dataset = data.scan(config.data, config.min_per_class, config.skip_bad_files, progress=verbose > 0)
     split = data.split(dataset, config.seed, config.val_fraction, config.test_fraction)
     _report_split(dataset, split)
-    x = {part: data.load_images(dataset.paths(getattr(split, part)), config.image_size, progress=verbose > 0)
-         for part in ("train", "val", "test")}
-    y = {part: dataset.labels[getattr(split, part)] for part in ("train", "val", "test")}
+    photos = {part: streaming.PhotoStream(dataset.paths(getattr(split, part)), config.image_size,
+                                          dataset.labels[getattr(split, part)], config.skip_bad_files)
+              for part in ("train", "val", "test")}
 
     keras.utils.set_random_seed(config.seed)
-    with devices.precision("mixed_float16" if config.mixed_precision else "float32"):
+    with devices.precision("mixed_float16" if config.mixed_precision else "float32"), \
+            streaming.failures_named(photos.values()):
         model = _classifier(config, len(dataset.class_names))
         results = {}
         started = time.perf_counter()
-        phase1 = run_phase1(model, run, config, x, y, verbose)
+        phase1 = run_phase1(model, run, config, photos, verbose)
         # Scored on the test photos for the record only: nothing is chosen by these numbers.
-        results["phase1"] = {"seconds": time.perf_counter() - started, **_test_scores(model, x["test"], y["test"])}
+        results["phase1"] = {"seconds": time.perf_counter() - started, **_test_scores(model, photos["test"])[0]}
         started = time.perf_counter()
-        phase2 = run_phase2(model, run, config, x, y, phase1.epochs_run, verbose)
-        results["phase2"] = {"seconds": time.perf_counter() - started, **_test_scores(model, x["test"], y["test"])}
+        phase2 = run_phase2(model, run, config, photos, phase1.epochs_run, verbose)
+        scores, predictions = _test_scores(model, photos["test"])
+        results["phase2"] = {"seconds": time.perf_counter() - started, **scores}
     if config.mixed_precision:
         model = _float32_copy(model, config, len(dataset.class_names))
+        _, predictions = _test_scores(model, photos["test"])  # the record is of the float32 model saved
+    _report_skipped(photos)
+    found, labels, plain, flipped = predictions
 
-    predict = lambda pixels: model.predict(pixels, batch_size=64, verbose=0)  # noqa: E731
-    probabilities = (mv2.with_flip(predict) if config.test_time_flip else predict)(x["test"])
-    test = evaluation.report(y["test"], probabilities, dataset.class_names, dataset.paths(split.test))
+    test = evaluation.report(labels, flipped if config.test_time_flip else plain, dataset.class_names,
+                             dataset.paths(split.test[found]))
     history = phase1.rows + phase2.rows
     meta = _meta(config, dataset, split, phase1, phase2, test, results, command, model)
     checkpoint.save(out_dir, model, dataset.class_names, meta, split.to_json(dataset), history)
     run.remove()
     shown = Path(out_dir).resolve()
     shown = shown.relative_to(paths.REPO) if shown.is_relative_to(paths.REPO) else shown
-    print(f"test accuracy {test.accuracy:.1%} on {len(y['test'])} held-out photos; checkpoint written to {shown}")
+    print(f"test accuracy {test.accuracy:.1%} on {len(labels)} held-out photos; checkpoint written to {shown}")
     return out_dir
 
 
@@ -316,12 +360,21 @@ def _float32_copy(model, config, num_classes):
     return copy
 
 
-def _test_scores(model, pixels, labels):
-    """Test accuracy with and without averaging over the mirror image."""
-    predict = lambda batch: model.predict(batch, batch_size=64, verbose=0)  # noqa: E731
-    plain, mirrored = predict(pixels), predict(pixels[:, :, ::-1])
-    return {"test_accuracy": float(np.mean(plain.argmax(1) == labels)),
-            "test_accuracy_flip": float(np.mean((plain + mirrored).argmax(1) == labels))}
+def _test_scores(model, stream):
+    """Test accuracy with and without averaging over the mirror image; and ``(indices, labels,
+    probabilities, flip-averaged probabilities)`` of the photos read."""
+    both = lambda pixels: np.stack([model.predict_on_batch(pixels),  # noqa: E731
+                                    model.predict_on_batch(pixels[:, :, ::-1])], axis=1)
+    found, labels, probabilities = stream.predict(both, BATCH, progress=False)
+    plain, flipped = probabilities[:, 0], probabilities.mean(axis=1)
+    scores = {"test_accuracy": float(np.mean(plain.argmax(1) == labels)),
+              "test_accuracy_flip": float(np.mean(flipped.argmax(1) == labels))}
+    return scores, (found, labels, plain, flipped)
+
+
+def _report_skipped(photos):
+    for path in sorted(path for stream in photos.values() for path in stream.skipped):
+        print(f"skipped, could not be read during the run: {path}")
 
 
 def _report_split(dataset, split):

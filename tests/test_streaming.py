@@ -35,6 +35,26 @@ def test_the_batches_hold_the_pixels_labels_and_order_of_the_loaded_array():
     assert pixels.dtype == np.uint8 and np.array_equal(pixels, data.load_images(PHOTOS, SIZE, progress=False))
 
 
+def test_training_batches_of_a_stream_are_those_of_the_loaded_array_epoch_after_epoch():
+    """tf.data reads the stream batch by batch, in the order it shuffles the array: same seed, same batches."""
+    labels = np.arange(len(PHOTOS)) % 10
+    streamed = data.batches(streaming.PhotoStream(PHOTOS, SIZE, labels), labels, 10, 16, shuffle_seed=3)
+    loaded = data.batches(data.load_images(PHOTOS, SIZE, progress=False), labels, 10, 16, shuffle_seed=3)
+    for epoch in range(2):  # reshuffled each epoch, identically
+        for (x1, y1), (x2, y2) in zip(streamed, loaded, strict=True):
+            assert x1.dtype == x2.dtype and np.array_equal(x1, x2) and np.array_equal(y1, y2)
+
+
+def test_training_batches_leave_out_an_unreadable_photo_with_its_label(photos):
+    labels = np.arange(len(photos)) % 10
+    damage(photos[5])
+    stream = streaming.PhotoStream(photos, SIZE, labels, skip_bad=True)
+    batches = list(data.batches(stream, labels, 10, 16))
+    assert sum(len(x) for x, _ in batches) == len(photos) - 1 and stream.skipped == [str(photos[5])]
+    first = np.concatenate([y for _, y in batches]).argmax(1)
+    assert first.tolist() == np.delete(labels, 5).tolist()
+
+
 def test_predictions_are_those_of_the_loaded_array(small_checkpoint):
     clf = Classifier.load(small_checkpoint, "keras")
     found, _, probabilities = streaming.PhotoStream(PHOTOS, clf.image_size).predict(clf.predict_pixels,

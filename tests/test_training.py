@@ -1,10 +1,11 @@
 """Two-phase training: caching is exact, runs resume, checkpoints are never half-written."""
 import json
+import shutil
 
 import numpy as np
 import pytest
 
-from lessons import checkpoint, data, model as mv2, training
+from lessons import checkpoint, data, model as mv2, streaming, training
 from lessons.inference import Classifier
 from lessons.paths import SAMPLE_DATA
 from tests.conftest import SMALL_SIZE, weights_for_tests
@@ -26,9 +27,16 @@ def sample_arrays():
     return x, y
 
 
-def test_cached_features_learn_the_same_head_as_the_frozen_graph(sample_arrays, tmp_path):
+@pytest.fixture(scope="module")
+def sample_streams():
+    dataset = data.scan(SAMPLE_DATA, progress=False)
+    split = data.split(dataset, seed=0)
+    return {p: streaming.PhotoStream(dataset.paths(getattr(split, p)), SMALL_SIZE, dataset.labels[getattr(split, p)])
+            for p in ("train", "val")}
+
+
+def test_cached_features_learn_the_same_head_as_the_frozen_graph(sample_streams, tmp_path):
     """With augmentation and dropout off, caching changes the cost of phase 1, not its result."""
-    x, y = sample_arrays
     heads = {}
     initial = None
     for cached in (True, False):
@@ -37,7 +45,7 @@ def test_cached_features_learn_the_same_head_as_the_frozen_graph(sample_arrays, 
         initial = initial or clf.get_layer(mv2.OUTPUT_NAME).get_weights()
         clf.get_layer(mv2.OUTPUT_NAME).set_weights(initial)
         run = training.Run(tmp_path / f"cached-{cached}", config)
-        recorder = training.run_phase1(clf, run, config, x, y, verbose=0)
+        recorder = training.run_phase1(clf, run, config, sample_streams, verbose=0)
         heads[cached] = (clf.get_layer(mv2.OUTPUT_NAME).get_weights(), [r["loss"] for r in recorder.rows])
     (w_cached, b_cached), losses_cached = heads[True]
     (w_graph, b_graph), losses_graph = heads[False]
@@ -45,6 +53,53 @@ def test_cached_features_learn_the_same_head_as_the_frozen_graph(sample_arrays, 
     np.testing.assert_allclose(losses_cached, losses_graph, rtol=1e-4)
     np.testing.assert_allclose(w_cached, w_graph, atol=1e-4)
     np.testing.assert_allclose(b_cached, b_graph, atol=1e-4)
+
+
+def test_cached_features_are_a_memory_mapped_file_equal_to_the_features_in_memory(sample_streams, sample_arrays,
+                                                                                  tmp_path):
+    clf = mv2.build_classifier(10, SMALL_SIZE, weights=weights_for_tests())
+    run = training.Run(tmp_path / "ckpt", small_config())
+    features, labels = run.features("val", clf, sample_streams["val"], verbose=0)
+    assert isinstance(features, np.memmap) and (run.dir / "features_val.npy").exists()
+    x, y = sample_arrays
+    np.testing.assert_allclose(features, training.extract_features(clf, x["val"], verbose=0), atol=1e-5)
+    np.testing.assert_array_equal(labels, y["val"])
+
+
+def _break_a_training_photo_after_the_scan(monkeypatch):
+    """A photo that scans well, then turns unreadable before training reads it (a disk, a sync)."""
+    broken, split = [], data.split
+
+    def split_then_break(dataset, *args, **kwargs):
+        parts = split(dataset, *args, **kwargs)
+        broken.append(dataset.paths(parts.train)[0])
+        broken[0].write_bytes(b"no longer a JPEG")
+        return parts
+
+    monkeypatch.setattr(training.data, "split", split_then_break)
+    return broken
+
+
+@pytest.mark.parametrize("cached", [True, False], ids=["cached-features", "photos"])
+def test_a_photo_unreadable_mid_run_stops_training_naming_it_and_writes_nothing(tmp_path, monkeypatch, cached):
+    shutil.copytree(SAMPLE_DATA, tmp_path / "photos")
+    broken = _break_a_training_photo_after_the_scan(monkeypatch)
+    out = tmp_path / "ckpt"
+    config = small_config(data=tmp_path / "photos", phase1_epochs=1, phase2_epochs=1, cache_features=cached)
+    with pytest.raises(data.DataError, match="could not be read during the run") as error:
+        training.train(config, out, verbose=0)
+    assert str(broken[0]) in str(error.value) and "--skip-bad-files" in str(error.value)
+    assert not out.exists()
+
+
+def test_a_photo_unreadable_mid_run_is_skipped_and_listed_with_skip_bad_files(tmp_path, monkeypatch, capsys):
+    shutil.copytree(SAMPLE_DATA, tmp_path / "photos")
+    broken = _break_a_training_photo_after_the_scan(monkeypatch)
+    config = small_config(data=tmp_path / "photos", phase1_epochs=1, phase2_epochs=1, skip_bad_files=True)
+    training.train(config, tmp_path / "ckpt", verbose=0)
+    assert f"skipped, could not be read during the run: {broken[0]}" in capsys.readouterr().out
+    meta = checkpoint.read(tmp_path / "ckpt")[1]
+    assert meta["test"]["photos"] == meta["split"]["counts"]["test"]  # a training photo broke, no test photo
 
 
 def test_an_interrupted_run_resumes_from_its_last_completed_epoch(tmp_path, monkeypatch):
