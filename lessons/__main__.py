@@ -27,11 +27,12 @@ def main(argv=None):
         return 2
     from lessons.checkpoint import CheckpointError
     from lessons.data import DataError
+    from lessons.distribute import ClusterError
     from lessons.model import WeightsError
 
     try:
         return args.run(args, argv) or 0
-    except (CheckpointError, DataError, WeightsError, ValueError) as error:
+    except (CheckpointError, ClusterError, DataError, WeightsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -49,6 +50,10 @@ def build_parser():
     train.add_argument("--out", type=Path, help="checkpoint directory to write (default: checkpoints/<data folder "
                        "name>-mobilenetv2)")
     train.add_argument("--restart", action="store_true", help="discard an interrupted run instead of resuming it")
+    train.add_argument("--devices", type=_devices, default="all", metavar="N|all",
+                       help="train on all GPUs (default) or the first N, one replica each, --batch-size photos per "
+                       "replica; without GPUs, N > 1 splits the CPU (a rehearsal). Several machines: set TF_CONFIG "
+                       "(README, 'Scaling up')")
     train.set_defaults(run=run_train)
 
     evaluate = commands.add_parser("evaluate", help="accuracy, per-class scores and confusion matrix",
@@ -158,7 +163,17 @@ def run_train(args, argv):
     config = training.TrainConfig(**{name: getattr(args, name) for name in names})
     out = args.out or paths.CHECKPOINTS / f"{Path(config.data).name}-mobilenetv2"
     command = shlex.join(["python", "-m", "lessons", *argv])
-    training.train(config, out, command=command, resume=not args.restart, verbose=1 if sys.stdout.isatty() else 2)
+    training.train(config, out, command=command, resume=not args.restart, verbose=1 if sys.stdout.isatty() else 2,
+                   devices=args.devices)
+
+
+def _devices(text):
+    if text == "all":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 'all' or a number of devices") from None
 
 
 def run_evaluate(args, argv):

@@ -213,7 +213,7 @@ def _fit_multi_worker(model, train, val, strategy, initial_epoch, epochs, callba
     for epoch in range(initial_epoch, epochs):
         start = time.monotonic()
         callbacks.on_epoch_begin(epoch)
-        logs = {**_run(train_step, train, ""), **_run(val_step, val, "val_")}
+        logs = _epoch(train_step, train, val_step, val)
         callbacks.on_epoch_end(epoch, logs)
         for name, value in logs.items():
             history.setdefault(name, []).append(value)
@@ -224,6 +224,19 @@ def _fit_multi_worker(model, train, val, strategy, initial_epoch, epochs, callba
             break
     callbacks.on_train_end(logs)
     return history
+
+
+def _epoch(train_step, train, val_step, val):
+    """One epoch's logs; a :class:`ClusterError` when another worker stops answering midway."""
+    import tensorflow as tf
+
+    try:
+        return {**_run(train_step, train, ""), **_run(val_step, val, "val_")}
+    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError) as error:
+        reason = str(error.message).strip().splitlines()[0][:300]
+        raise ClusterError(f"Another worker of the cluster stopped answering ({type(error).__name__}: {reason}). "
+                           "The epochs finished so far are kept: start the same command again on every machine "
+                           "to resume.") from error
 
 
 def _shard_by_batch(dataset):

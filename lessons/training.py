@@ -18,6 +18,7 @@ import json
 import math
 import platform
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ import numpy as np
 
 from tqdm.auto import tqdm
 
-from lessons import checkpoint, data, devices, evaluation, model as mv2, paths, streaming
+from lessons import checkpoint, data, devices, distribute, evaluation, model as mv2, paths, streaming
 
 PARTIAL_SUFFIX = ".partial"
 BATCH = 64  # photos a batch in the passes that only predict (features, test scores)
@@ -148,15 +149,23 @@ def _atomic(path, save):
 class Run:
     """The ``<checkpoint>.partial`` folder of a run in progress.
 
-    It holds the run's settings (``config.json``), one state file per phase, the models
-    and weights those name, and the cached features. A run with other settings never
-    resumes from it: that would mix two experiments in one checkpoint.
+    It holds the run's settings (``config.json``, with the number of replicas), one state
+    file per phase, the models and weights those name, and the cached features. A run with
+    other settings never resumes from it: that would mix two experiments in one checkpoint.
+
+    ``scratch=True`` (the workers of a cluster other than the chief): the run is kept in a
+    temporary folder, started from a copy of the chief's ``.partial`` folder when there is
+    one to resume, so that every worker resumes from the same epoch and none leaves files.
     """
 
-    def __init__(self, out_dir, config, resume=True):
-        self.dir = Path(out_dir).with_name(Path(out_dir).name + PARTIAL_SUFFIX)
+    def __init__(self, out_dir, config, resume=True, replicas=1, scratch=False):
+        partial = Path(out_dir).with_name(Path(out_dir).name + PARTIAL_SUFFIX)
+        self._scratch = Path(tempfile.mkdtemp(prefix=f"{partial.name}-worker-")) if scratch else None
+        self.dir = self._scratch / partial.name if scratch else partial
+        if scratch and resume and partial.exists():
+            shutil.copytree(partial, self.dir)
         config_file = self.dir / "config.json"
-        settings = dataclasses.asdict(config)
+        settings = dataclasses.asdict(config) | {"replicas": replicas}
         if resume and config_file.exists():
             saved = json.loads(config_file.read_text())
             if saved != settings:
@@ -184,7 +193,7 @@ class Run:
         return np.load(path, mmap_mode="r"), np.load(labels)
 
     def remove(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self._scratch or self.dir, ignore_errors=True)
 
 
 def run_phase1(model, run, config, photos, verbose=1):
@@ -241,9 +250,11 @@ def fit(trainee, recorder, inputs, config, lr, augment, first_epoch, last_epoch,
     ``inputs``: ``{"train": (inputs, labels), "val": (inputs, labels)}``, read by :func:`lessons.data.batches`.
 
     A resumed phase continues with the model saved after its last completed epoch, which
-    carries the optimizer's state too (Adam's moments), so no step is taken twice.
+    carries the optimizer's state too (Adam's moments), so no step is taken twice. Called
+    inside a ``tf.distribute`` strategy's scope, it trains under that strategy.
     """
     import keras
+    import tensorflow as tf
 
     if recorder.epochs_run:
         trainee = keras.models.load_model(recorder.last_model(), safe_mode=True)
@@ -256,9 +267,9 @@ def fit(trainee, recorder, inputs, config, lr, augment, first_epoch, last_epoch,
     val = data.batches(*inputs["val"], num_classes, config.batch_size)
     start = max(first_epoch, recorder.epochs_run)
     if start < last_epoch and recorder.wait < recorder.patience:
-        # shuffle=False: the tf.data pipeline already shuffles, reproducibly.
-        trainee.fit(train, validation_data=val, initial_epoch=start, epochs=last_epoch, verbose=verbose,
-                    shuffle=False, callbacks=[recorder.callback()])
+        # model.fit on one machine; under several, the same epochs by lessons.distribute's own step.
+        distribute.fit(trainee, train, val, tf.distribute.get_strategy(), start, last_epoch,
+                       [recorder.callback()], verbose)
     if recorder.best_weights.exists():
         trainee.load_weights(recorder.best_weights)
     return trainee
@@ -269,17 +280,27 @@ def extract_features(model, pixels, verbose=1):
     return mv2.features_model(model).predict(pixels, batch_size=64, verbose=verbose)
 
 
+def _on_this_worker(model):
+    """``model``'s outputs for a batch of pixels, computed by this process alone: under several
+    machines ``model.predict`` is a collective that every worker must join, batch for batch."""
+    import tensorflow as tf
+
+    call = tf.function(lambda pixels: model(pixels, training=False), reduce_retracing=True)
+    return lambda pixels: call(pixels).numpy()
+
+
 def save_features(model, stream, path, verbose=1):
     """:func:`extract_features` of the photos of ``stream``, written to ``path`` (``.npy``) batch
     by batch, so that neither the photos nor their features need to fit in memory; returns the
     labels of the photos written (all of them, unless the stream skips unreadable ones)."""
     features = mv2.features_model(model)
+    predict = _on_this_worker(features)
     out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(len(stream), features.output.shape[-1]))
     labels, written = [], 0
     with tqdm(total=len(stream), desc="features of the frozen base", unit="photo", disable=not verbose,
               leave=False) as bar:
         for _, pixels, batch_labels in stream.batches(BATCH):
-            out[written:written + len(pixels)] = features.predict_on_batch(pixels)
+            out[written:written + len(pixels)] = predict(pixels)
             written += len(pixels)
             labels.append(batch_labels)
             bar.update(len(pixels))
@@ -290,7 +311,7 @@ def save_features(model, stream, path, verbose=1):
     return np.concatenate(labels) if labels else np.zeros(0, np.int64)
 
 
-def train(config, out_dir, command="", resume=True, verbose=1):
+def train(config, out_dir, command="", resume=True, verbose=1, devices="all"):
     """Run both phases on ``config.data`` and write a checkpoint directory to ``out_dir``.
 
     Args:
@@ -299,52 +320,87 @@ def train(config, out_dir, command="", resume=True, verbose=1):
         command: the command line that started the run, recorded in meta.json.
         resume: go on from an interrupted run with the same settings (False starts afresh).
         verbose: Keras' verbosity (0 silent, 1 progress bars, 2 one line an epoch).
+        devices: "all" GPUs, or how many (a CPU without GPUs is split into that many logical
+            devices); with a ``TF_CONFIG`` cluster, every worker's. See :mod:`lessons.distribute`.
     """
     import keras
 
+    strategy = distribute.strategy_for(devices)  # first: before TensorFlow touches a device
+    replicas, chief = distribute.replicas(strategy), distribute.is_chief(strategy)
+    _check_precision(config, strategy)
+    scaled = _scaled(config, replicas)
+    print(f"training on {_describe(strategy)}"
+          + (", in mixed precision (float16 arithmetic, float32 weights)" if config.mixed_precision else ""))
+    out_dir = Path(out_dir)
+    run = Run(out_dir, config, resume, replicas, scratch=not chief)
+    try:
+        dataset = data.scan(config.data, config.min_per_class, config.skip_bad_files, progress=verbose > 0)
+        split = data.split(dataset, config.seed, config.val_fraction, config.test_fraction)
+        _report_split(dataset, split)
+        photos = {part: streaming.PhotoStream(dataset.paths(getattr(split, part)), config.image_size,
+                                              dataset.labels[getattr(split, part)], config.skip_bad_files)
+                  for part in ("train", "val", "test")}
+
+        keras.utils.set_random_seed(config.seed)
+        with strategy.scope(), _precision(config), streaming.failures_named(photos.values()):
+            model = _classifier(config, len(dataset.class_names))
+            results = {}
+            started = time.perf_counter()
+            phase1 = run_phase1(model, run, scaled, photos, verbose)
+            # Scored on the test photos for the record only: nothing is chosen by these numbers.
+            results["phase1"] = {"seconds": time.perf_counter() - started, **_test_scores(model, photos["test"])[0]}
+            started = time.perf_counter()
+            phase2 = run_phase2(model, run, scaled, photos, phase1.epochs_run, verbose)
+            scores, predictions = _test_scores(model, photos["test"])
+            results["phase2"] = {"seconds": time.perf_counter() - started, **scores}
+        if config.mixed_precision:
+            model = _float32_copy(model, config, len(dataset.class_names))
+            _, predictions = _test_scores(model, photos["test"])  # the record is of the float32 model saved
+        _report_skipped(photos)
+        found, labels, plain, flipped = predictions
+        test = evaluation.report(labels, flipped if config.test_time_flip else plain, dataset.class_names,
+                                 dataset.paths(split.test[found]))
+        if chief:
+            meta = _meta(config, dataset, split, phase1, phase2, test, results, command, model, scaled, replicas)
+            checkpoint.save(out_dir, model, dataset.class_names, meta, split.to_json(dataset), phase1.rows + phase2.rows)
+            run.remove()
+    finally:
+        if not chief:
+            run.remove()  # a worker's records never outlive it; the chief's stay for a resume
+    shown = Path(out_dir).resolve()
+    shown = shown.relative_to(paths.REPO) if shown.is_relative_to(paths.REPO) else shown
+    print(f"test accuracy {test.accuracy:.1%} on {len(labels)} held-out photos; "
+          + (f"checkpoint written to {shown}" if chief else "the chief writes the checkpoint"))
+    return out_dir
+
+
+def _precision(config):
+    return devices.precision("mixed_float16" if config.mixed_precision else "float32")
+
+
+def _check_precision(config, strategy):
     if config.mixed_precision and not devices.gpus():
         raise ValueError("--mixed-precision speeds up training on a GPU (float16 arithmetic); TensorFlow sees no "
                          "GPU here, where it would only slow training down. Leave the option out.")
-    print(f"training on {devices.describe()}"
-          + (", in mixed precision (float16 arithmetic, float32 weights)" if config.mixed_precision else ""))
-    out_dir = Path(out_dir)
-    run = Run(out_dir, config, resume)
-    dataset = data.scan(config.data, config.min_per_class, config.skip_bad_files, progress=verbose > 0)
-    split = data.split(dataset, config.seed, config.val_fraction, config.test_fraction)
-    _report_split(dataset, split)
-    photos = {part: streaming.PhotoStream(dataset.paths(getattr(split, part)), config.image_size,
-                                          dataset.labels[getattr(split, part)], config.skip_bad_files)
-              for part in ("train", "val", "test")}
+    if config.mixed_precision and distribute.is_multi_worker(strategy):
+        raise ValueError("--mixed-precision is for one machine: across several (TF_CONFIG) train in float32.")
 
-    keras.utils.set_random_seed(config.seed)
-    with devices.precision("mixed_float16" if config.mixed_precision else "float32"), \
-            streaming.failures_named(photos.values()):
-        model = _classifier(config, len(dataset.class_names))
-        results = {}
-        started = time.perf_counter()
-        phase1 = run_phase1(model, run, config, photos, verbose)
-        # Scored on the test photos for the record only: nothing is chosen by these numbers.
-        results["phase1"] = {"seconds": time.perf_counter() - started, **_test_scores(model, photos["test"])[0]}
-        started = time.perf_counter()
-        phase2 = run_phase2(model, run, config, photos, phase1.epochs_run, verbose)
-        scores, predictions = _test_scores(model, photos["test"])
-        results["phase2"] = {"seconds": time.perf_counter() - started, **scores}
-    if config.mixed_precision:
-        model = _float32_copy(model, config, len(dataset.class_names))
-        _, predictions = _test_scores(model, photos["test"])  # the record is of the float32 model saved
-    _report_skipped(photos)
-    found, labels, plain, flipped = predictions
 
-    test = evaluation.report(labels, flipped if config.test_time_flip else plain, dataset.class_names,
-                             dataset.paths(split.test[found]))
-    history = phase1.rows + phase2.rows
-    meta = _meta(config, dataset, split, phase1, phase2, test, results, command, model)
-    checkpoint.save(out_dir, model, dataset.class_names, meta, split.to_json(dataset), history)
-    run.remove()
-    shown = Path(out_dir).resolve()
-    shown = shown.relative_to(paths.REPO) if shown.is_relative_to(paths.REPO) else shown
-    print(f"test accuracy {test.accuracy:.1%} on {len(labels)} held-out photos; checkpoint written to {shown}")
-    return out_dir
+def _scaled(config, replicas):
+    """The settings each step uses with ``replicas`` in sync: ``batch_size`` photos per replica, and
+    learning rates ``replicas`` times larger for a global batch ``replicas`` times larger (the
+    linear scaling rule, Goyal et al. 2017). One replica: ``config`` itself."""
+    return dataclasses.replace(config, batch_size=config.batch_size * replicas,
+                               phase1_lr=config.phase1_lr * replicas, phase2_lr=config.phase2_lr * replicas)
+
+
+def _describe(strategy):
+    replicas = distribute.replicas(strategy)
+    if replicas == 1 and not distribute.is_multi_worker(strategy):
+        return devices.describe()
+    where = ("several machines (TF_CONFIG), this one on " if distribute.is_multi_worker(strategy) else "") + \
+        devices.describe()
+    return f"{where}; {replicas} replicas in sync, so the batch and the learning rates are {replicas} times larger"
 
 
 def _classifier(config, num_classes, weights=None):
@@ -363,8 +419,8 @@ def _float32_copy(model, config, num_classes):
 def _test_scores(model, stream):
     """Test accuracy with and without averaging over the mirror image; and ``(indices, labels,
     probabilities, flip-averaged probabilities)`` of the photos read."""
-    both = lambda pixels: np.stack([model.predict_on_batch(pixels),  # noqa: E731
-                                    model.predict_on_batch(pixels[:, :, ::-1])], axis=1)
+    predict = _on_this_worker(model)
+    both = lambda pixels: np.stack([predict(pixels), predict(pixels[:, :, ::-1])], axis=1)  # noqa: E731
     found, labels, probabilities = stream.predict(both, BATCH, progress=False)
     plain, flipped = probabilities[:, 0], probabilities.mean(axis=1)
     scores = {"test_accuracy": float(np.mean(plain.argmax(1) == labels)),
@@ -386,7 +442,7 @@ def _report_split(dataset, split):
         print(f"  near-duplicates under different labels (a labelling error or a false match): {', '.join(group)}")
 
 
-def _meta(config, dataset, split, phase1, phase2, test, results, command, model):
+def _meta(config, dataset, split, phase1, phase2, test, results, command, model, scaled, replicas):
     import keras
     import tensorflow as tf
 
@@ -414,6 +470,8 @@ def _meta(config, dataset, split, phase1, phase2, test, results, command, model)
         "config": dataclasses.asdict(config) | {"weights": checkpoint.relative_to_repo(weights_file)
                                                 if weights_file else str(weights),
                                                 "data": checkpoint.relative_to_repo(dataset.root)},
+        "replicas": {"in_sync": replicas, "global_batch": scaled.batch_size, "phase1_lr": scaled.phase1_lr,
+                     "phase2_lr": scaled.phase2_lr},
         "command": command,
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "python": platform.python_version()},
     }

@@ -218,6 +218,7 @@ def test_distributed_a_lost_worker_makes_the_other_fail_not_hang(tmp_path, fault
         assert _finish(survivor, tmp_path / "survivor", timeout=collective_timeout + 45) != 0
         log = (tmp_path / "survivor/log.txt").read_text()
         assert any(error in log for error in errors), log[-3000:]
+        assert "Another worker of the cluster stopped answering" in log and "to resume" in log, log[-3000:]
 
 
 def test_distributed_a_worker_that_never_comes_up_is_named(tmp_path):
