@@ -1,11 +1,14 @@
-"""A phase-2 epoch's peak memory and speed as the photo set grows: one array in memory vs streamed.
+"""Phase-2 training's peak memory and speed as the photo set grows: one array in memory vs streamed.
 
-    python -m benchmarks.training_memory [--photos 400] [--image-size 224]
+    python -m benchmarks.training_memory [--photos 1000] [--image-size 224] [--steps 20]
 
 Builds sets of 1x, 2x and 4x ``--photos`` photos (the sample photos again under new names,
-as :mod:`benchmarks.evaluate_memory` does), then runs one fine-tuning epoch of the real
-MobileNetV2 (from ``block_13`` up, augmented, as ``training.run_phase2``) on each set both
-ways, each in a fresh process so that its peak resident memory (ru_maxrss) is its own:
+as :mod:`benchmarks.evaluate_memory` does), then runs ``--steps`` fine-tuning steps of the
+real MobileNetV2 (from ``block_13`` up, augmented, batches of 32, as ``training.run_phase2``)
+on each set both ways, each in a fresh process so that its peak resident memory (ru_maxrss)
+is its own. The steps are the start of an epoch: what an epoch holds in memory is there from
+its first step (the whole array, or a few batches of the stream), and a fixed number of
+steps keeps the benchmark minutes long whatever the set's size. The two ways:
 
 - "one array": how training read photos before streaming (``data.load_images`` into one
   array, then ``tf.data.Dataset.from_tensor_slices``, which copies it into a tensor);
@@ -13,7 +16,7 @@ ways, each in a fresh process so that its peak resident memory (ru_maxrss) is it
   :func:`lessons.data.batches`, decoding each batch while the one before trains).
 
 The runs alternate, so that a busy machine slows both alike. Prints peak memory, photos a
-second of the epoch alone and of loading + epoch (a run loads its array once, then trains
+second of the steps alone and of loading + steps (a run loads its array once, then trains
 many epochs; the stream decodes the photos again every epoch), and the ratios.
 """
 import argparse
@@ -35,7 +38,7 @@ from lessons import data, model as mv2, quiet, streaming
 quiet.quiet_tensorflow_python()
 import keras, tensorflow as tf
 
-way, folder, size = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+way, folder, size, steps = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 photos = sorted(folder.glob("*/*.jpg"))
 classes = sorted({p.parent.name for p in photos})
 labels = np.array([classes.index(p.parent.name) for p in photos])
@@ -55,25 +58,27 @@ else:
     batches = data.batches(streaming.PhotoStream(photos, size, labels), labels, len(classes), 32, shuffle_seed=0,
                            augment=augment)
 loaded = time.perf_counter()
-model.fit(batches, epochs=1, verbose=0, shuffle=False)
+model.fit(batches, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
 done = time.perf_counter()
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
-print(json.dumps({"peak_mb": peak_mb, "epoch": len(photos) / (done - loaded), "with_load": len(photos) / (done - started)}))
+trained = 32 * steps
+print(json.dumps({"peak_mb": peak_mb, "training": trained / (done - loaded), "with_load": trained / (done - started)}))
 """
 
 WAYS = ("one array", "streamed")
 
 
-def measure(way, folder, image_size):
-    result = subprocess.run([sys.executable, "-c", RUN, way, str(folder), str(image_size)], capture_output=True,
+def measure(way, folder, image_size, steps):
+    result = subprocess.run([sys.executable, "-c", RUN, way, str(folder), str(image_size), str(steps)], capture_output=True,
                             text=True, cwd=paths.REPO, check=True)
     return json.loads(result.stdout.splitlines()[-1])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--photos", type=int, default=400, help="photos in the 1x set")
+    parser.add_argument("--photos", type=int, default=1000, help="photos in the 1x set")
     parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument("--steps", type=int, default=20, help="training steps a run (batches of 32)")
     args = parser.parse_args()
 
     results = {}
@@ -81,16 +86,16 @@ def main():
         sets = {m: photo_set(Path(tmp) / f"x{m}", m * args.photos) for m in MULTIPLES}
         for multiple, folder in sets.items():
             for way in WAYS:
-                r = results[way, multiple] = measure(way, folder, args.image_size)
-                print(f"{way:<10} {multiple * args.photos:>6} photos: peak {r['peak_mb']:7.0f} MB, epoch "
-                      f"{r['epoch']:5.1f} photos/s, loading + epoch {r['with_load']:5.1f} photos/s", flush=True)
+                r = results[way, multiple] = measure(way, folder, args.image_size, args.steps)
+                print(f"{way:<10} {multiple * args.photos:>6} photos: peak {r['peak_mb']:7.0f} MB, training "
+                      f"{r['training']:5.1f} photos/s, loading + training {r['with_load']:5.1f} photos/s", flush=True)
 
-    print(f"\nphase-2 epoch at {args.image_size} px; peak memory at 4x the photos / at 1x, and speed:")
+    print(f"\n{args.steps} phase-2 steps at {args.image_size} px; peak memory at 4x the photos / at 1x, and speed:")
     for way in WAYS:
         growth = results[way, 4]["peak_mb"] / results[way, 1]["peak_mb"]
         print(f"  {way:<10} memory x{growth:.2f} from {args.photos} to {4 * args.photos} photos"
               + ("  (target: within 20 %)" if way == "streamed" else ""))
-    for key, what in (("epoch", "the epoch alone"), ("with_load", "loading + epoch")):
+    for key, what in (("training", "training alone"), ("with_load", "loading + training")):
         speed = [results["streamed", m][key] / results["one array", m][key] for m in MULTIPLES]
         print(f"  streamed / one array, photos a second of {what}: {', '.join(f'{s:.2f}' for s in speed)} "
               "at 1x, 2x, 4x")

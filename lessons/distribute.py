@@ -13,7 +13,7 @@ runs a step of its own: each global batch split across the replicas of every wor
 gradient of its mean loss summed across them, and the logs that ``fit`` would write.
 
 Public API: :class:`ClusterError`, ``EXAMPLE_TF_CONFIG``, :class:`Cluster`,
-:func:`cluster_from_env`, :func:`strategy_for`, :func:`replicas`, :func:`is_chief`,
+:func:`cluster_from_env`, :func:`local_cluster`, :func:`strategy_for`, :func:`replicas`, :func:`is_chief`,
 :func:`is_multi_worker`, :func:`fit`.
 """
 import json
@@ -86,6 +86,17 @@ def _parse(config):
         _refuse(f"'task' 'index' is {index!r}; the cluster's {len(jobs[task_type])} {task_type} task(s) "
                 f"are numbered from 0")
     return Cluster(tuple(workers), task_type, index, index + (len(jobs["chief"]) if task_type == "worker" else 0))
+
+
+def local_cluster(workers=2):
+    """A ``TF_CONFIG`` for each of ``workers`` processes on this machine (127.0.0.1, ports free
+    now): several machines rehearsed on one, as the tests and ``benchmarks/replicas.py`` do."""
+    sockets = [socket.create_server(("127.0.0.1", 0)) for _ in range(workers)]  # held together: all different
+    addresses = [f"127.0.0.1:{s.getsockname()[1]}" for s in sockets]
+    for s in sockets:
+        s.close()
+    return [json.dumps({"cluster": {"worker": addresses}, "task": {"type": "worker", "index": i}})
+            for i in range(workers)]
 
 
 def _host_port(address):

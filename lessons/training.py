@@ -7,7 +7,9 @@ blocks and fine-tunes them, at a learning rate ten times lower, through the whol
 
 Photos are read from disk batch by batch (:class:`lessons.streaming.PhotoStream` in a
 ``tf.data`` pipeline, :func:`lessons.data.batches`) and the cached features are a
-memory-mapped ``.npy``, so memory does not grow with the number of photos.
+memory-mapped ``.npy``, so memory does not grow with the number of photos. On several
+GPUs or machines :func:`train` runs under a ``tf.distribute`` strategy
+(:mod:`lessons.distribute`), and only the chief writes.
 
 Each epoch is recorded in a ``<checkpoint>.partial`` folder beside the destination (model,
 best weights, early-stopping state, cached features): an interrupted run resumes from its
@@ -344,15 +346,7 @@ def train(config, out_dir, command="", resume=True, verbose=1, devices="all"):
         keras.utils.set_random_seed(config.seed)
         with strategy.scope(), _precision(config), streaming.failures_named(photos.values()):
             model = _classifier(config, len(dataset.class_names))
-            results = {}
-            started = time.perf_counter()
-            phase1 = run_phase1(model, run, scaled, photos, verbose)
-            # Scored on the test photos for the record only: nothing is chosen by these numbers.
-            results["phase1"] = {"seconds": time.perf_counter() - started, **_test_scores(model, photos["test"])[0]}
-            started = time.perf_counter()
-            phase2 = run_phase2(model, run, scaled, photos, phase1.epochs_run, verbose)
-            scores, predictions = _test_scores(model, photos["test"])
-            results["phase2"] = {"seconds": time.perf_counter() - started, **scores}
+            phase1, phase2, results, predictions = _both_phases(model, run, scaled, photos, verbose)
         if config.mixed_precision:
             model = _float32_copy(model, config, len(dataset.class_names))
             _, predictions = _test_scores(model, photos["test"])  # the record is of the float32 model saved
@@ -372,6 +366,19 @@ def train(config, out_dir, command="", resume=True, verbose=1, devices="all"):
     print(f"test accuracy {test.accuracy:.1%} on {len(labels)} held-out photos; "
           + (f"checkpoint written to {shown}" if chief else "the chief writes the checkpoint"))
     return out_dir
+
+
+def _both_phases(model, run, config, photos, verbose):
+    """Phase 1, then phase 2, each timed and scored on the test photos for the record only
+    (nothing is chosen by these numbers); the test predictions after phase 2."""
+    started = time.perf_counter()
+    phase1 = run_phase1(model, run, config, photos, verbose)
+    results = {"phase1": {"seconds": time.perf_counter() - started, **_test_scores(model, photos["test"])[0]}}
+    started = time.perf_counter()
+    phase2 = run_phase2(model, run, config, photos, phase1.epochs_run, verbose)
+    scores, predictions = _test_scores(model, photos["test"])
+    results["phase2"] = {"seconds": time.perf_counter() - started, **scores}
+    return phase1, phase2, results, predictions
 
 
 def _precision(config):

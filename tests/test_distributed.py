@@ -9,7 +9,6 @@ whose update is linear in the gradient: equal gradients give equal weights.
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -105,20 +104,6 @@ def main(role, out, *args):
 
 # Helpers of the tests.
 
-def _free_ports(count):
-    """Ports the system has just found free, for TF_CONFIG (held together, so all different)."""
-    sockets = [socket.create_server(("127.0.0.1", 0)) for _ in range(count)]
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-def _tf_config(ports, index):
-    return json.dumps({"cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
-                       "task": {"type": "worker", "index": index}})
-
-
 def _start(role, out, *args, tf_config=None):
     out.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
@@ -154,8 +139,8 @@ def _killed_at_end(processes):
 
 
 def _workers(tmp_path, epochs):
-    ports = _free_ports(2)
-    return [(_start("worker", tmp_path / f"worker{i}", epochs, 60, tf_config=_tf_config(ports, i)),
+    tf_configs = distribute.local_cluster(2)
+    return [(_start("worker", tmp_path / f"worker{i}", epochs, 60, tf_config=tf_configs[i]),
              tmp_path / f"worker{i}") for i in range(2)]
 
 
@@ -204,10 +189,10 @@ def test_distributed_two_workers_train_as_one_device(tmp_path):
 def test_distributed_a_lost_worker_makes_the_other_fail_not_hang(tmp_path, fault, errors):
     """Killed (kill -9) after its first epoch, or alive but stalled there: only the collective
     timeout can end the other's wait for a stalled worker, whose heartbeats go on."""
-    collective_timeout, ports = 15, _free_ports(2)
-    survivor = _start("worker", tmp_path / "survivor", 100, collective_timeout, tf_config=_tf_config(ports, 0))
+    collective_timeout, tf_configs = 15, distribute.local_cluster(2)
+    survivor = _start("worker", tmp_path / "survivor", 100, collective_timeout, tf_config=tf_configs[0])
     victim = _start("worker", tmp_path / "victim", 100, collective_timeout, int(fault == "stalled"),
-                    tf_config=_tf_config(ports, 1))
+                    tf_config=tf_configs[1])
     with _killed_at_end([(survivor, tmp_path / "survivor"), (victim, tmp_path / "victim")]):
         deadline = time.monotonic() + TIMEOUT
         while not (tmp_path / "victim/epoch0").exists():  # its first epoch is over: collectives have worked
@@ -222,13 +207,14 @@ def test_distributed_a_lost_worker_makes_the_other_fail_not_hang(tmp_path, fault
 
 
 def test_distributed_a_worker_that_never_comes_up_is_named(tmp_path):
-    ports = _free_ports(2)
+    tf_config = distribute.local_cluster(2)[0]
+    absent = json.loads(tf_config)["cluster"]["worker"][1]
     started = time.monotonic()
-    process = _start("wait", tmp_path, tf_config=_tf_config(ports, 0))
+    process = _start("wait", tmp_path, tf_config=tf_config)
     assert _finish(process, tmp_path, timeout=60) != 0
     assert time.monotonic() - started < 30
     log = _log(tmp_path)
-    assert "ClusterError" in log and f"127.0.0.1:{ports[1]} did not come up within 3 s" in log, log
+    assert "ClusterError" in log and f"{absent} did not come up within 3 s" in log, log
 
 
 @pytest.mark.parametrize("tf_config, problem", [

@@ -8,15 +8,14 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
 
-from lessons import checkpoint, paths
+from lessons import checkpoint, distribute, paths
 from lessons.inference import Classifier
 from tests.conftest import weights_for_tests
-from tests.test_distributed import TIMEOUT, _free_ports, _tf_config
+from tests.test_distributed import TIMEOUT
 
 SIZE = 64
 TRAIN = ["-m", "lessons", "train", "--data", str(paths.SAMPLE_DATA), "--image-size", str(SIZE),
@@ -25,8 +24,11 @@ TRAIN = ["-m", "lessons", "train", "--data", str(paths.SAMPLE_DATA), "--image-si
 
 
 def _train(out, who, *args, tf_config=None):
-    """A ``train`` process writing ``out``; its output goes to ``out-<who>-log.txt``."""
-    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"} | {"PYTHONPATH": str(paths.REPO)}
+    """A ``train`` process writing ``out``; its output goes to ``out-<who>-log.txt``, its temporary
+    files to ``tmp/`` beside ``out``."""
+    (out.parent / "tmp").mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"} | {"PYTHONPATH": str(paths.REPO),
+                                                                       "TMPDIR": str(out.parent / "tmp")}
     env |= {"TF_CONFIG": tf_config} if tf_config else {}
     log = open(f"{out}-{who}-log.txt", "w")
     return subprocess.Popen([sys.executable, *TRAIN, "--out", str(out), *args], cwd=paths.REPO, env=env,
@@ -46,16 +48,15 @@ def _log(out, who):
 
 
 def _workers(out):
-    ports = _free_ports(2)
-    return [_train(out, f"worker{i}", tf_config=_tf_config(ports, i)) for i in range(2)]
+    return [_train(out, f"worker{i}", tf_config=tf_config) for i, tf_config in enumerate(distribute.local_cluster(2))]
 
 
 def _scratch_folders(out):
-    return sorted(p.name for p in os.scandir(tempfile.gettempdir()) if p.name.startswith(f"{out.name}.partial-"))
+    return sorted(p.name for p in (out.parent / "tmp").iterdir() if p.name.startswith(f"{out.name}.partial-"))
 
 
 def _assert_one_working_checkpoint(out):
-    assert sorted(p.name for p in out.parent.iterdir() if not p.name.endswith("-log.txt")) == [out.name]
+    assert sorted(p.name for p in out.parent.iterdir() if not p.name.endswith("-log.txt")) == [out.name, "tmp"]
     clf = Classifier.load(out, "keras")
     probabilities = clf.predict_pixels(np.full((2, SIZE, SIZE, 3), 128, np.uint8))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)

@@ -66,7 +66,7 @@ else:
 #   trained from scratch;
 # - correct five numbers of the lecture notes, each with the computed truth.
 #
-# **Time:** about 2 h 30 min: 1 h 25 min of reading (150 words or 15 lines of code a minute), 25 min
+# **Time:** about 2 h 30 min: 1 h 30 min of reading (150 words or 15 lines of code a minute), 25 min
 # of running the cells (as long as they took in the committed run), and 40 min for 4 exercises (10
 # minutes each, an estimate). Computed by `python -m lessons.study_time`.
 
@@ -96,8 +96,8 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessons import (baseline, batchnorm, checkpoint, colour_augmentation, data, data_size, evaluation, feature_cache,
-                     gallery, paths, training)
+from lessons import (baseline, batchnorm, checkpoint, colour_augmentation, data, data_size, devices, distribute,
+                     evaluation, feature_cache, gallery, paths, training)
 from lessons import model as mv2
 from lessons.exercises import week4
 from lessons.exercises.week4 import check_compile_for_phase2, check_phase1, check_phase2, check_unfreeze_from
@@ -1393,6 +1393,59 @@ else:
 # section 5.
 
 # %% [markdown]
+# ## 7. When one machine is not enough
+#
+# Two walls come with more photos: memory and time. `training.train` never holds the photo
+# set in memory. A `streaming.PhotoStream` keeps the list of files and decodes each batch
+# while the model trains on the one before; `data.batches` shuffles only the indices, the
+# same way for photos, for an array in memory and for phase 1's cached features (a
+# memory-mapped file on disk), so the batches are exactly those of one big array:
+
+# %%
+show_source(data.batches)
+
+# %%
+photo_mb = IMAGE_SIZE * IMAGE_SIZE * 3 / 1e6  # one photo as model input: uint8 pixels
+print(f"the {len(split.train)} training photos in one array at {IMAGE_SIZE}px: {len(split.train) * photo_mb:,.0f} MB; "
+      f"100,000 photos: {100_000 * photo_mb / 1e3:,.1f} GB")
+print(f"one batch of {config.batch_size}: {config.batch_size * photo_mb:.1f} MB, and a stream holds a few batches "
+      "at a time, however many photos there are")
+
+# %% [markdown]
+# Time is the other wall. `tf.distribute` trains one copy of the model (a *replica*) per
+# device, gives each its share of every batch, and adds up their gradients before each
+# step, so every copy stays identical. Here:
+
+# %%
+strategy = distribute.strategy_for("all")
+print(f"{distribute.replicas(strategy)} replica here: {devices.describe()}")
+
+# %% [markdown]
+# The commands, from the course folder (README, *Scaling up*, tells more):
+#
+# ```bash
+# # every GPU of this machine (MirroredStrategy); --devices 2 for the first two
+# python -m lessons train --data data/waste-full --devices all
+# # no GPU? rehearse it: the CPU split into two devices
+# python -m lessons train --data data/sample --image-size 96 --devices 2
+# # several machines (MultiWorkerMirroredStrategy): the same command on each, with the same
+# # cluster and its own task index (here the first of two); worker 0 writes the checkpoint
+# export TF_CONFIG='{"cluster": {"worker": ["10.0.0.1:12345", "10.0.0.2:12345"]}, "task": {"type": "worker", "index": 0}}'
+# python -m lessons train --data data/waste-full --out /shared/checkpoints/waste
+# ```
+#
+# `--batch-size` counts photos per replica: with N replicas a step takes N times as many
+# photos, so an epoch takes N times fewer steps, and `train` multiplies the learning rates by
+# N to make up for it (the *linear scaling rule*; Goyal et al., *Accurate, Large Minibatch
+# SGD*, 2017). Across machines, Keras 3's `model.fit` does not work under that strategy, so
+# `lessons.distribute.fit` runs the step itself: the heart of it is below. Each replica
+# divides its loss by the size of the *global* batch, so that the gradients, summed across
+# replicas, are those of one device on the whole batch.
+
+# %%
+show_source(distribute._step)
+
+# %% [markdown]
 # ## Further reading
 #
 # - TensorFlow, *Transfer learning and fine-tuning*
@@ -1410,6 +1463,11 @@ else:
 # - Yosinski et al., *How transferable are features in deep neural networks?*
 #   (https://arxiv.org/abs/1411.1792): measures, layer by layer, how well features transfer,
 #   the evidence behind "freeze the early layers".
+# - TensorFlow, *Distributed training with TensorFlow*
+#   (https://www.tensorflow.org/guide/distributed_training): the strategies of section 7, and
+#   *Custom training loop with Keras and MultiWorkerMirroredStrategy*
+#   (https://www.tensorflow.org/tutorials/distribute/multi_worker_with_ctl), the step
+#   `lessons.distribute.fit` writes out.
 # - Kornblith et al., *Do Better ImageNet Models Transfer Better?*
 #   (https://arxiv.org/abs/1805.08974): feature extraction against fine-tuning on twelve
 #   data sets, and when each wins.
