@@ -56,7 +56,7 @@ def _test_photos(directory):
     try:
         return checkpoint.split_photos(directory, "test")
     except checkpoint.CheckpointError:
-        labels = checkpoint.read(directory)[0]
+        labels = checkpoint.read(directory).labels
         sample = data.scan(paths.SAMPLE_DATA)
         print("(the training photos are not here: measuring accuracy on data/sample)")
         return sample.paths(), np.array([labels.index(sample.class_names[i]) for i in sample.labels])

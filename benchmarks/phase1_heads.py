@@ -35,8 +35,8 @@ def main():
     split = data.split(dataset, seed=0)
     clf = mv2.build_classifier(len(dataset.class_names))
     pixels = data.load_images(dataset.paths(), 224)
-    features = {"plain": training.extract_features(clf, pixels), "mirrored": training.extract_features(
-        clf, pixels[:, :, ::-1])}
+    both = mv2.plain_and_flipped(lambda batch: training.extract_features(clf, batch, verbose=0))(pixels)
+    features = {"plain": both[:, 0], "mirrored": both[:, 1]}
     print(f"{len(dataset)} photos; train {len(split.train)}, val {len(split.val)}, test {len(split.test)}")
     print(f"{'phase-1 head':<52}{'val':>7}{'test':>7}{'test+flip':>11}")
     for name, settings in VARIANTS.items():

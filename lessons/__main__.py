@@ -1,6 +1,6 @@
 """The course's command line: ``python -m lessons COMMAND``.
 
-Commands: train, evaluate, predict, export, student-edition, space, download.
+Commands: train, evaluate, predict, export, results, student-edition, space, download.
 
 Run ``python -m lessons COMMAND --help`` for the options of each command.
 """
@@ -86,6 +86,12 @@ def build_parser():
     export.add_argument("--formats", default="fp32,int8", help="comma-separated: fp32, dynamic, int8")
     export.add_argument("--data", type=Path, help="the photo folder it was trained on, if it has moved")
     export.set_defaults(run=run_export)
+
+    results = commands.add_parser("results", help="a checkpoint's results as Markdown (README's table)",
+                                  description="Print what the checkpoint's meta.json records: the data, the split "
+                                  "and the test accuracy after each training step and each export, as Markdown.")
+    results.add_argument("--checkpoint", type=Path, default=paths.REFERENCE_CHECKPOINT)
+    results.set_defaults(run=run_results)
 
     student = commands.add_parser("student-edition", help="the weekly notebooks without their solutions",
                                   description="Write the student edition of the notebooks in weeks/ into OUTDIR "
@@ -182,7 +188,7 @@ def run_evaluate(args, argv):
 
     clf = Classifier.load(args.checkpoint, args.runtime)
     if args.split == "all":
-        photos, labels = _folder_photos(args.data or checkpoint.resolve_from_repo(clf.meta["data"]["root"]), clf)
+        photos, labels = _folder_photos(args.data or checkpoint.resolve_from_repo(clf.meta.data.root), clf)
     else:
         photos, labels = checkpoint.split_photos(args.checkpoint, args.split, args.data)
     # Streamed: memory stays that of a few batches however many photos there are.
@@ -209,8 +215,8 @@ def _folder_photos(folder, clf):
     if unknown:
         raise data.DataError(f"{folder} has classes the checkpoint does not know: {', '.join(unknown)} "
                              f"(it knows {', '.join(clf.labels)}).")
-    seen = checkpoint.read_json(clf.directory, checkpoint.SPLIT_FILE)
-    trained_on = set(seen["train"]) | set(seen["val"])
+    seen = checkpoint.read_split(clf.directory)
+    trained_on = set(seen.train) | set(seen.val)
     overlap = sum(f in trained_on for f in dataset.files)
     if overlap:
         print(f"note: {overlap} of these {len(dataset)} photos were used in training; for held-out accuracy "
@@ -246,6 +252,12 @@ def run_export(args, argv):
     kinds = [k.strip() for k in args.formats.split(",") if k.strip()]
     results = export.export(args.checkpoint, kinds, args.data)
     print(export.format_results(results))
+
+
+def run_results(args, argv):
+    from lessons import checkpoint, results
+
+    print(results.markdown(checkpoint.read(args.checkpoint).meta))
 
 
 def run_student_edition(args, argv):

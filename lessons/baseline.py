@@ -10,9 +10,8 @@ fine-tuning MobileNetV2 is where the weights start: random numbers instead of Im
 import time
 from dataclasses import dataclass
 
-import numpy as np
-
 from lessons import data
+from lessons import model as mv2
 
 WIDTHS = (16, 32, 64, 128)  # channels of the four stages: about 100 thousand weights in all
 
@@ -22,7 +21,7 @@ def build_baseline(num_classes, image_size=224, widths=WIDTHS, dropout=0.2):
     import keras
 
     inputs = keras.Input((image_size, image_size, 3), name="pixels")
-    x = keras.layers.Rescaling(1 / 127.5, offset=-1, name="preprocess")(inputs)
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1, name=mv2.PREPROCESS_NAME)(inputs)
     for stage, width in enumerate(widths, start=1):
         # No bias: the BatchNormalization right after has its own offset (beta). The stride-2
         # first convolution keeps the cost of the full-resolution layer down.
@@ -37,11 +36,6 @@ def build_baseline(num_classes, image_size=224, widths=WIDTHS, dropout=0.2):
     return keras.Model(inputs, outputs, name="baseline")
 
 
-def trainable_parameters(model):
-    """How many numbers the optimiser updates (BatchNormalization's moving statistics are not)."""
-    return int(sum(np.prod(w.shape) for w in model.trainable_weights))
-
-
 @dataclass
 class BaselineRun:
     model: object
@@ -50,7 +44,7 @@ class BaselineRun:
 
     @property
     def trainable(self):
-        return trainable_parameters(self.model)
+        return mv2.trainable_parameters(self.model)
 
 
 def train_baseline(x, y, num_classes, epochs=30, batch_size=32, lr=1e-3, label_smoothing=0.1, augment=True,
@@ -91,12 +85,12 @@ def phase_rows(meta, phase1_trainable, label):
     meta.json records the trainable weights of phase 2 (the final model); those of
     phase 1, the head alone, are not recorded, hence ``phase1_trainable``.
     """
-    phase1, phase2, photos = meta["phase1"], meta["phase2"], meta["test"]["photos"]
+    phase1, phase2, photos = meta.phase1, meta.phase2, meta.test.photos
     return [
-        {"model": f"{label}: phase 1 (frozen base)", "accuracy": phase1["test_accuracy"], "photos": photos,
-         "trainable": phase1_trainable, "seconds": phase1["seconds"]},
-        {"model": f"{label}: phase 2 (from {phase2['fine_tune_from']})", "accuracy": phase2["test_accuracy"],
-         "photos": photos, "trainable": meta["trainable_parameters"], "seconds": phase2["seconds"]},
+        {"model": f"{label}: phase 1 (frozen base)", "accuracy": phase1.test_accuracy, "photos": photos,
+         "trainable": phase1_trainable, "seconds": phase1.seconds},
+        {"model": f"{label}: phase 2 (from {phase2.fine_tune_from})", "accuracy": phase2.test_accuracy,
+         "photos": photos, "trainable": meta.trainable_parameters, "seconds": phase2.seconds},
     ]
 
 

@@ -28,10 +28,7 @@ def copy_with_trainable_batchnorm(model, trainable=True):
     """A copy of a classifier (same weights), unfrozen whole as for fine-tuning; its base's
     BatchNormalization layers made trainable (the mistake) or left frozen (as
     :func:`lessons.model.set_trainable_from` leaves them)."""
-    import keras
-
-    copy = keras.Model.from_config(model.get_config())
-    copy.set_weights(model.get_weights())
+    copy = mv2.copy(model)
     mv2.set_trainable_from(copy, "stem")
     for layer in batchnorm_layers(copy):
         layer.trainable = trainable

@@ -13,14 +13,14 @@
 A checkpoint is built in a hidden temporary directory beside its destination and moved
 into place only when complete: a crash never leaves a half-written checkpoint behind.
 """
-import contextlib
 import hashlib
 import json
 import os
-import shutil
 from pathlib import Path
+from typing import NamedTuple
 
-from lessons import paths
+from lessons import atomic, paths
+from lessons.metadata import Metadata, MetadataError, SplitRecord
 
 MODEL_FILE = "model.keras"
 LABELS_FILE = "labels.json"
@@ -34,24 +34,19 @@ class CheckpointError(ValueError):
     """A checkpoint directory that cannot be used; the message names the file."""
 
 
+class Contents(NamedTuple):
+    """What :func:`read` finds: the class names in output order, and the metadata."""
+
+    labels: list[str]
+    meta: Metadata
+
+
 def sha256_of(path):
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def write_json(path, record):
-    """Write JSON through a temporary file and a rename: readers never see half of it."""
-    write_bytes(path, (json.dumps(record, indent=2) + "\n").encode())
-
-
-def write_bytes(path, content):
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(content)
-    os.replace(tmp, path)
 
 
 def read_json(directory, name):
@@ -75,47 +70,38 @@ def resolve_from_repo(stored):
     return (paths.REPO / stored).resolve()
 
 
-@contextlib.contextmanager
-def building(directory):
-    """Yield an empty temporary directory; on success it replaces ``directory`` whole."""
-    directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = directory.with_name(f".{directory.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
-    if directory.exists():
-        os.replace(directory, old)
-    os.replace(tmp, directory)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def save(directory, model, labels, meta, split=None, history=None):
-    """Write a complete checkpoint directory atomically; returns its path."""
-    import keras
+    """Write a complete checkpoint directory atomically; returns its path.
 
-    # A copy rebuilt from the config carries no optimizer: Adam's moments would double the
-    # file (clone_model would copy the compiled state along).
-    clean = keras.Model.from_config(model.get_config())
-    clean.set_weights(model.get_weights())
-    with building(directory) as tmp:
+    ``meta``: a :class:`lessons.metadata.Metadata`; ``split``: ``lessons.data.Split.to_json``'s
+    record; ``history``: the rows of both phases.
+    """
+    from lessons import model as mv2
+
+    # A copy rebuilt from the config carries no optimizer: Adam's moments would double the file.
+    clean = mv2.copy(model)
+    with atomic.building(directory) as tmp:
         clean.save(tmp / MODEL_FILE)
-        write_json(tmp / LABELS_FILE, list(labels))
-        write_json(tmp / META_FILE, meta)
+        atomic.write_json(tmp / LABELS_FILE, list(labels))
+        atomic.write_json(tmp / META_FILE, meta.to_json())
         if split is not None:
-            write_json(tmp / SPLIT_FILE, split)
+            atomic.write_json(tmp / SPLIT_FILE, split)
         if history is not None:
-            write_json(tmp / HISTORY_FILE, history)
+            atomic.write_json(tmp / HISTORY_FILE, history)
     return Path(directory)
 
 
 def read(directory):
-    """(labels, meta) of a checkpoint directory, checked; raises :class:`CheckpointError`."""
+    """The :class:`Contents` of a checkpoint directory, checked: ``labels`` (the class names in
+    output order) and ``meta`` (its :class:`lessons.metadata.Metadata`).
+
+    Args:
+        directory: a checkpoint folder written by ``python -m lessons train``.
+
+    Raises:
+        CheckpointError: the folder, ``labels.json`` or ``meta.json`` is missing or not of this
+            course; the message names the file and says what to do.
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise CheckpointError(f"Checkpoint directory {directory} does not exist. Train one with "
@@ -123,18 +109,25 @@ def read(directory):
     labels = read_json(directory, LABELS_FILE)
     if not (isinstance(labels, list) and labels and all(isinstance(x, str) for x in labels)):
         raise CheckpointError(f"{directory / LABELS_FILE} must be a JSON list of class names.")
-    meta = read_json(directory, META_FILE)
-    if not isinstance(meta, dict) or "image_size" not in meta:
-        raise CheckpointError(f"{directory / META_FILE} must be a JSON object with at least 'image_size'.")
-    return labels, meta
+    return Contents(labels, _checked(Metadata, directory, META_FILE))
 
 
-def update_meta(directory, **entries):
-    """Add or replace top-level entries of meta.json (atomically)."""
-    _, meta = read(directory)
-    meta.update(entries)
-    write_json(Path(directory) / META_FILE, meta)
-    return meta
+def read_split(directory):
+    """The :class:`lessons.metadata.SplitRecord` of a checkpoint: which photo went where."""
+    return _checked(SplitRecord, directory, SPLIT_FILE)
+
+
+def _checked(kind, directory, name):
+    try:
+        return kind.from_json(read_json(directory, name))
+    except MetadataError as error:
+        raise CheckpointError(f"{Path(directory) / name} {error}: it was not written by this course's "
+                              "`python -m lessons train`.") from None
+
+
+def write_meta(directory, meta):
+    """Replace a checkpoint's meta.json by ``meta`` (atomically)."""
+    atomic.write_json(Path(directory) / META_FILE, meta.to_json())
 
 
 def split_photos(directory, part, data_root=None, limit=None, seed=0):
@@ -146,9 +139,8 @@ def split_photos(directory, part, data_root=None, limit=None, seed=0):
     import numpy as np
 
     labels, meta = read(directory)
-    record = read_json(directory, SPLIT_FILE)
-    root = Path(data_root) if data_root else resolve_from_repo(meta["data"]["root"])
-    files = record[part]
+    root = Path(data_root) if data_root else resolve_from_repo(meta.data.root)
+    files = getattr(read_split(directory), part)
     if limit and len(files) > limit:
         files = [files[i] for i in sorted(np.random.default_rng(seed).choice(len(files), limit, replace=False))]
     missing = [f for f in files if not (root / f).is_file()]

@@ -28,7 +28,6 @@ PROBE = "linear probe"
 FINE_TUNED = "fine-tuned top"
 STRATEGIES = (PROBE, FINE_TUNED)
 CUT = "block_16"  # the first trainable block of the fine-tuned strategy
-PREPROCESS = "preprocess"  # the classifier's Rescaling layer (lessons.model.build_classifier)
 # Training steps run in one call of the traced graph: the head's steps are so small that
 # Python's overhead between steps would otherwise cost more than the steps themselves.
 STEPS_PER_EXECUTION = 20
@@ -52,7 +51,7 @@ def split_base(model, block=CUT):
     cut = base.get_layer(first).input
     pixels = keras.Input(model.input.shape[1:], name="pixels")
     below = keras.Model(base.input, cut)
-    lower = keras.Model(pixels, below(model.get_layer(PREPROCESS)(pixels)), name="below_cut")
+    lower = keras.Model(pixels, below(model.get_layer(mv2.PREPROCESS_NAME)(pixels)), name="below_cut")
     # Keras 3 accepts an inner tensor as a model's input: the graph from it up is reused.
     upper = keras.Model(cut, base.output, name="above_cut")
     return lower, upper
@@ -62,8 +61,7 @@ def trainable_copy(upper):
     """A copy of ``upper`` with its own weights, every layer trainable but BatchNormalization."""
     import keras
 
-    copy = keras.models.clone_model(upper)
-    copy.set_weights(upper.get_weights())
+    copy = mv2.copy(upper)
     for layer in copy.layers:
         layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
     return copy
@@ -218,7 +216,7 @@ def accuracy_by_data_size(model, x_train, y_train, x_test, y_test, photos_per_cl
     lower, upper = split_base(model, fine_tune_from)
 
     started = time.perf_counter()
-    cut = {part: lower.predict(x, batch_size=64, verbose=0) for part, x in (("train", x_train), ("test", x_test))}
+    cut = {part: mv2.predict(lower, x) for part, x in (("train", x_train), ("test", x_test))}
     # The top block is small: calling it directly costs less than tracing it for predict().
     pooled = {part: np.concatenate([np.asarray(upper(a[i:i + 256])) for i in range(0, len(a), 256)]).mean(axis=(1, 2))
               for part, a in cut.items()}
@@ -244,7 +242,7 @@ def accuracy_by_data_size(model, x_train, y_train, x_test, y_test, photos_per_cl
             scores[FINE_TUNED].append(tuned.accuracy(cut["test"], y_test))
         for strategy in STRATEGIES:
             accuracy[strategy].append(np.array(scores[strategy]))
-    trainable = {name: int(sum(np.prod(w.shape) for w in t.model.trainable_weights))
+    trainable = {name: mv2.trainable_parameters(t.model)
                  for name, t in ((PROBE, probe), (FINE_TUNED, tuned))}
     return DataSizeCurve(sizes, accuracy, len(y_test), str(fine_tune_from), trainable, cache_seconds,
                          time.perf_counter() - started)

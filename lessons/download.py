@@ -37,7 +37,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from lessons import checkpoint, data, paths
+from lessons import atomic, checkpoint, data, paths
 
 WASTE_MANIFEST = paths.REPO / "data" / "waste-full.csv"
 # The repository snapshot the course's photos were taken from (see data/DOWNLOADS.md).
@@ -90,7 +90,7 @@ def download_archive(url, sha256, to, *, timeout=TIMEOUT_S, progress=None):
             raise ChecksumError(f"{url} has SHA-256 {actual}, not the expected {expected}: it is not the archive "
                                 "asked for (changed at the source, or a wrong --sha256). Nothing was unpacked and "
                                 "the download was deleted; check the URL and the checksum, then try again.")
-        with checkpoint.building(target) as tmp:
+        with atomic.building(target) as tmp:
             _unpack(partial, tmp, url)
             dataset = _scan(tmp, target, url, progress)
     finally:
@@ -416,7 +416,7 @@ def _fetch_photos(todo, total, base, staging, workers, timeout, progress):
                                 f"(${WASTE_URL_ENV}). Nothing was kept; tell the course's maintainers.")
         dest = staging / row["file"]
         dest.parent.mkdir(parents=True, exist_ok=True)
-        checkpoint.write_bytes(dest, content)  # through a rename: a killed run leaves no half photo
+        atomic.write_bytes(dest, content)  # through a rename: a killed run leaves no half photo
 
     staging.mkdir(parents=True, exist_ok=True)
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool, \

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lessons import checkpoint, data
+from lessons import atomic, checkpoint, data, metadata
 from lessons import model as mv2
 from lessons.inference import Classifier
 
@@ -56,8 +56,15 @@ def convert(model, kind, calibration=None):
 def export(directory, kinds=("fp32", "int8"), data_root=None, progress=True):
     """Write the TFLite exports into the checkpoint and record their checks in meta.json.
 
-    Returns {kind: {"file", "bytes", "test_accuracy", "agreement_with_keras"}} including
-    a "keras" entry for comparison.
+    Args:
+        directory: a checkpoint folder (``python -m lessons train``); the files go into it.
+        kinds: which of ``"fp32"``, ``"dynamic"``, ``"int8"`` to write.
+        data_root: where the checkpoint's photos are, if not where it was trained
+            (INT8 calibrates on its training photos; every file is checked on its test photos).
+        progress: show progress bars while photos load.
+
+    Returns:
+        ``{kind: lessons.metadata.Export}``, with a ``"keras"`` entry for comparison.
     """
     directory = Path(directory)
     keras_clf = Classifier.load(directory, runtime="keras")
@@ -66,24 +73,24 @@ def export(directory, kinds=("fp32", "int8"), data_root=None, progress=True):
     test_paths, test_labels = checkpoint.split_photos(directory, "test", data_root)
     test = data.load_images(test_paths, size, progress)
     reference = keras_clf.predict_pixels(test).argmax(axis=1)
-    results = {"keras": _result(directory / checkpoint.MODEL_FILE, reference, reference, test_labels)}
+    results = {"keras": _record(directory / checkpoint.MODEL_FILE, reference, reference, test_labels)}
     for kind in kinds:
         pixels = data.load_images(calibration, size, progress) if kind == "int8" else None
         path = directory / checkpoint.TFLITE_FILES[kind]
-        checkpoint.write_bytes(path, convert(keras_clf.runtime.model, kind, pixels))
+        atomic.write_bytes(path, convert(keras_clf.runtime.model, kind, pixels))
         predicted = Classifier.load(directory, runtime=kind).predict_pixels(test).argmax(axis=1)
-        results[kind] = _result(path, predicted, reference, test_labels)
-        if kind == "int8":
-            results[kind]["calibration_photos"] = len(calibration)
+        results[kind] = _record(path, predicted, reference, test_labels,
+                                len(calibration) if kind == "int8" else None)
     _, meta = checkpoint.read(directory)
-    checkpoint.update_meta(directory, exports={**meta.get("exports", {}), **results})
+    for kind, record in results.items():
+        meta = meta.with_export(kind, record)
+    checkpoint.write_meta(directory, meta)
     return results
 
 
-def _result(path, predicted, reference, labels):
-    return {"file": path.name, "bytes": path.stat().st_size,
-            "test_accuracy": float(np.mean(predicted == labels)),
-            "agreement_with_keras": float(np.mean(predicted == reference)), "test_photos": int(len(labels))}
+def _record(path, predicted, reference, labels, calibration_photos=None):
+    return metadata.Export(path.name, path.stat().st_size, float(np.mean(predicted == labels)),
+                           float(np.mean(predicted == reference)), int(len(labels)), calibration_photos)
 
 
 def relu6_input_peaks(model, pixels, batch_size=32):
@@ -100,7 +107,7 @@ def relu6_input_peaks(model, pixels, batch_size=32):
     # One number per photo and layer, computed inside the graph: the activations themselves would
     # take gigabytes for a few hundred photos at 224 px.
     probe = keras.Model(base.input, [keras.ops.max(layer.input, axis=(1, 2, 3)) for layer in relus])
-    preprocess = model.get_layer("preprocess")
+    preprocess = model.get_layer(mv2.PREPROCESS_NAME)
     peaks = []
     for i in range(0, len(pixels), batch_size):
         scaled = preprocess(np.asarray(pixels[i:i + batch_size], dtype=np.float32))
@@ -111,6 +118,6 @@ def relu6_input_peaks(model, pixels, batch_size=32):
 def format_results(results):
     lines = [f"{'format':<9}{'file':<22}{'size':>9}{'test accuracy':>15}{'agrees with keras':>19}"]
     for kind, r in results.items():
-        lines.append(f"{kind:<9}{r['file']:<22}{r['bytes'] / 1e6:>7.1f}MB{r['test_accuracy']:>15.1%}"
-                     f"{r['agreement_with_keras']:>19.1%}")
+        lines.append(f"{kind:<9}{r.file:<22}{r.bytes / 1e6:>7.1f}MB{r.test_accuracy:>15.1%}"
+                     f"{r.agreement_with_keras:>19.1%}")
     return "\n".join(lines)

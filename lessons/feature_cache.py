@@ -43,10 +43,7 @@ def time_phase1(model, pixels, labels, batch_size=32, repeats=1):
     so the caller's weights are not trained. Epochs of the two kinds alternate so that a
     busy machine slows both alike; each time is the median of ``repeats``.
     """
-    import keras
-
-    clf = keras.Model.from_config(model.get_config())
-    clf.set_weights(model.get_weights())
+    clf = mv2.copy(model)
     mv2.set_trainable_from(clf, None)
     num_classes = clf.output.shape[-1]
     extractor = mv2.features_model(clf)
@@ -54,7 +51,7 @@ def time_phase1(model, pixels, labels, batch_size=32, repeats=1):
     for n in (1, 2):
         extractor.predict(pixels[:n], verbose=0)
     started = time.perf_counter()
-    features = extractor.predict(pixels, batch_size=64, verbose=0)  # what training.extract_features does
+    features = mv2.predict(extractor, pixels)  # what training.extract_features does
     feature_pass = time.perf_counter() - started
 
     def epoch_timer(trainee, inputs):
@@ -89,7 +86,7 @@ def augmentation_shift(model, pixels, augment):
     """How far random augmentation moves each photo's features (what a cache would miss)."""
     features = mv2.features_model(model)
     pixels = np.asarray(pixels, dtype=np.float32)  # one dtype for all three passes: one traced graph
-    embed = lambda x: features.predict(np.asarray(x, dtype=np.float32), batch_size=64, verbose=0)  # noqa: E731
+    embed = lambda x: mv2.predict(features, np.asarray(x, dtype=np.float32))  # noqa: E731
     plain = embed(pixels)
     first, second = (embed(augment(pixels, training=True)) for _ in range(2))
     norms = np.linalg.norm(plain, axis=1)

@@ -44,7 +44,7 @@ class GradCam:
     def _map(self, x, class_index):
         import tensorflow as tf
 
-        features = mv2.backbone(self.model)(self.model.get_layer("preprocess")(x), training=False)
+        features = mv2.backbone(self.model)(self.model.get_layer(mv2.PREPROCESS_NAME)(x), training=False)
         with tf.GradientTape() as tape:
             tape.watch(features)
             logits = _logits(self.model, features)[0]

@@ -100,8 +100,8 @@ class Classifier:
 
     def __init__(self, directory, labels, meta, runtime):
         self.directory, self.labels, self.meta, self.runtime = Path(directory), labels, meta, runtime
-        self.image_size = int(meta["image_size"])
-        self._predict = mv2.with_flip(runtime) if meta.get("test_time_flip") else runtime
+        self.image_size = meta.image_size
+        self._predict = mv2.with_flip(runtime) if meta.test_time_flip else runtime
 
     @classmethod
     def load(cls, directory, runtime="auto"):

@@ -23,9 +23,12 @@ from lessons.errors import first_line
 
 WEIGHTS_ENV = "LESSONS_WEIGHTS"
 BASE_NAME = "mobilenetv2"
+PREPROCESS_NAME = "preprocess"  # the classifier's Rescaling layer: pixels 0..255 -> [-1, 1]
 FEATURES_NAME = "pool"  # the 1280 pooled features the head reads (for alpha <= 1)
 HEAD_PREFIX = "head_"
 OUTPUT_NAME = "predictions"
+# Photos per predict() call: enough to keep the cores busy, few enough for any laptop's memory.
+PREDICT_BATCH = 64
 # The order of the parts of the base: stem conv, 17 bottleneck blocks (0..16), top conv.
 BLOCKS = ("stem", *range(17), "top")
 
@@ -124,7 +127,7 @@ def build_classifier(num_classes, image_size=224, alpha=1.0, weights=None, dropo
 
     inputs = keras.Input((image_size, image_size, 3), name="pixels")
     # Same arithmetic as keras.applications.mobilenet_v2.preprocess_input: [0, 255] -> [-1, 1].
-    x = keras.layers.Rescaling(1 / 127.5, offset=-1, name="preprocess")(inputs)
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1, name=PREPROCESS_NAME)(inputs)
     base = build_backbone(image_size, alpha, weights)
     base.trainable = False
     x = base(x, training=False)  # the Keras guide's convention; see the module docstring
@@ -224,16 +227,44 @@ def first_layer_of(model, block):
     raise ValueError(f"block {block!r} not found")
 
 
-def with_flip(predict_batch):
-    """Test-time augmentation: average the probabilities of each photo and its mirror image.
+def predict(model, inputs, verbose=0):
+    """``model.predict`` in batches of :data:`PREDICT_BATCH`."""
+    return model.predict(inputs, batch_size=PREDICT_BATCH, verbose=verbose)
+
+
+def copy(model):
+    """A new model with ``model``'s architecture and weights, and nothing else: no optimizer state
+    (``keras.models.clone_model`` would also copy the compiled state)."""
+    import keras
+
+    clone = keras.Model.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def plain_and_flipped(predict_batch):
+    """``predict_batch`` on each photo and on its mirror image: (n, 2, classes) probabilities.
 
     ``predict_batch`` maps a (n, size, size, 3) pixel batch to (n, classes) probabilities.
     """
-    return lambda pixels: (predict_batch(pixels) + predict_batch(pixels[:, :, ::-1])) / 2
+    return lambda pixels: np.stack([predict_batch(pixels), predict_batch(pixels[:, :, ::-1])], axis=1)
 
 
-def _count(weights):
+def with_flip(predict_batch):
+    """Test-time augmentation: average the probabilities of each photo and its mirror image."""
+    both = plain_and_flipped(predict_batch)
+    return lambda pixels: both(pixels).mean(axis=1)
+
+
+def count_parameters(weights):
+    """How many numbers a list of weights holds (``layer.trainable_weights``, ``model.weights``, ...)."""
     return int(sum(np.prod(w.shape) for w in weights))
+
+
+def trainable_parameters(model):
+    """How many numbers the optimiser updates in a model or layer (BatchNormalization's moving
+    statistics are not among them)."""
+    return count_parameters(model.trainable_weights)
 
 
 def block_table(model):
@@ -250,12 +281,12 @@ def block_table(model):
         # The input layer's automatic name changes with every model built: show it as "input".
         name = "input" if index == 0 else layer.name
         row["first_layer"] = row["first_layer"] or f"{index} {name}"
-        row["trainable"] += _count(layer.trainable_weights)
-        row["frozen"] += _count(layer.non_trainable_weights)
+        row["trainable"] += count_parameters(layer.trainable_weights)
+        row["frozen"] += count_parameters(layer.non_trainable_weights)
     head = [layer for layer in model.layers if layer is not base and layer.weights]
     rows["head"] = {"part": "head", "layers": len(head), "first_layer": head[0].name if head else "",
-                    "trainable": sum(_count(layer.trainable_weights) for layer in head),
-                    "frozen": sum(_count(layer.non_trainable_weights) for layer in head)}
+                    "trainable": sum(count_parameters(layer.trainable_weights) for layer in head),
+                    "frozen": sum(count_parameters(layer.non_trainable_weights) for layer in head)}
     return list(rows.values())
 
 

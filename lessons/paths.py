@@ -3,6 +3,10 @@
 A fresh clone has ``data/sample``, the ImageNet weights (``weights/``) and the reference
 checkpoint. On the course's own machines a ``shared/`` folder beside the project adds the
 full photo sets; ``LESSONS_SHARED`` points elsewhere.
+
+Public API: the paths (:data:`REPO`, :data:`SAMPLE_DATA`, :data:`WASTE_FULL`, :data:`CHECKPOINTS`,
+:data:`REFERENCE_CHECKPOINT`, :data:`IMAGENET_WEIGHTS`), :func:`student_checkpoint`,
+:func:`shared_dir`, :func:`shared_path`, :func:`sample_photo_per_class`.
 """
 import os
 from pathlib import Path
@@ -39,3 +43,10 @@ def shared_path(relative):
         return None
     path = root / relative
     return path if path.exists() else None
+
+
+def sample_photo_per_class():
+    """The first photo (by name) of each class of ``data/sample``, classes in name order: the
+    photos every demo, widget and test shows when it needs one of each."""
+    folders = sorted(folder for folder in SAMPLE_DATA.iterdir() if folder.is_dir())
+    return [sorted(folder.glob("*.jpg"))[0] for folder in folders]

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lessons import keras_graph
+
 # The square the effective field is measured with: the one holding this share of |gradient|.
 MASS_FRACTION = 0.95
 
@@ -198,8 +200,8 @@ def _input_fields(tensor):
 def _walk_graph(model, fields, prefix):
     """Rows of the layers between ``model``'s inputs (fields given) and its outputs."""
     rows = []
-    for tensor, name in zip(model.inputs, _input_names(model)):
-        rows.append(LayerField(prefix + name, "InputLayer", *fields[id(tensor)]))
+    for tensor in model.inputs:
+        rows.append(LayerField(prefix + keras_graph.producer(tensor).name, "InputLayer", *fields[id(tensor)]))
     for node in _nodes_in_order(model.outputs):
         if node.is_input:
             continue
@@ -217,20 +219,10 @@ def _walk_graph(model, fields, prefix):
     return rows, [fields[id(tensor)] for tensor in model.outputs]
 
 
-def _input_names(model):
-    return [tensor._keras_history.operation.name for tensor in model.inputs]
-
-
 def _is_model(layer):
     import keras
 
     return isinstance(layer, keras.Model)
-
-
-def _node_of(tensor):
-    """The layer call (Keras node) that produced ``tensor``."""
-    layer, node_index, _ = tensor._keras_history
-    return layer._inbound_nodes[node_index]
 
 
 def _nodes_in_order(outputs):
@@ -239,13 +231,13 @@ def _nodes_in_order(outputs):
     An explicit stack rather than recursion: a deep network would exceed Python's limit.
     """
     order, done = [], set()
-    stack = [_node_of(tensor) for tensor in outputs]
+    stack = [keras_graph.node_of(tensor) for tensor in outputs]
     while stack:
         node = stack[-1]
         if id(node) in done:
             stack.pop()
             continue
-        waiting = [parent for parent in map(_node_of, node.input_tensors) if id(parent) not in done]
+        waiting = [parent for parent in map(keras_graph.node_of, node.input_tensors) if id(parent) not in done]
         if waiting:
             stack += waiting
         else:

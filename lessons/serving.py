@@ -48,7 +48,7 @@ class Served:
         fast = Classifier.load(directory, runtime="auto")
         keras_model = fast if fast.runtime.name == "keras" else Classifier.load(directory, runtime="keras")
         explainer = gradcam.GradCam(keras_model.runtime.model)
-        photo = fast.pixels(_first_sample_photo())
+        photo = fast.pixels(paths.sample_photo_per_class()[0])
         explainer(photo)  # traces the Grad-CAM graph now, not in the first visitor's request
         seconds = latency.measure({"served": fast}, photo, calls=WARM_UP_CALLS, warmup=1)["served"].median
         return cls(fast, explainer, seconds)
@@ -68,19 +68,15 @@ class Served:
     def card(self):
         """The model card, in Markdown: classes, held-out accuracy, file, format, latency."""
         clf = self.classifier
-        meta = clf.meta
         # The accuracy of the file actually served, when an export recorded it; else the Keras model's.
-        tested = meta.get("exports", {}).get(clf.runtime.name) or meta.get("test") or {}
-        accuracy = tested.get("test_accuracy", tested.get("accuracy"))
-        photos = tested.get("test_photos", tested.get("photos"))
+        accuracy, photos = clf.meta.accuracy_of(clf.runtime.name)
         lines = [
-            f"**Checkpoint** `{clf.directory.name}` · MobileNetV2 alpha {meta.get('alpha')} at {clf.image_size} px",
+            f"**Checkpoint** `{clf.directory.name}` · MobileNetV2 alpha {clf.meta.alpha} at {clf.image_size} px",
             f"**Classes** ({len(clf.labels)}): {', '.join(clf.labels)}",
-            f"**Test accuracy** {accuracy:.1%} on {photos} held-out photos" if accuracy is not None and photos
-            else "**Test accuracy** not recorded",
+            f"**Test accuracy** {accuracy:.1%} on {photos} held-out photos",
             f"**Served as** {clf.runtime.name} (`{clf.runtime.path.name}`, "
             f"{clf.runtime.path.stat().st_size / 1e6:.1f} MB)"
-            + (", averaged with the mirror image" if meta.get("test_time_flip") else ""),
+            + (", averaged with the mirror image" if clf.meta.test_time_flip else ""),
             f"**Measured latency** {self.latency * 1e3:.1f} ms a photo on this server "
             f"(model only, median of {WARM_UP_CALLS})",
         ]
@@ -116,10 +112,6 @@ class Checkpoints:
             if name not in self._loaded:
                 self._loaded[name] = Served.load(self.directories[name])
             return self._loaded[name]
-
-
-def _first_sample_photo():
-    return sorted(paths.SAMPLE_DATA.glob("*/*.jpg"))[0]
 
 
 def app_settings(argv=()):

@@ -15,7 +15,7 @@ Public API: :func:`write`, :func:`front_matter`.
 import shutil
 from pathlib import Path
 
-from lessons import checkpoint, paths
+from lessons import atomic, paths
 
 # What the site needs, relative to the project (folders are copied whole, minus caches).
 CONTENTS = ("app.py", "LICENSE", "requirements.txt", "lessons", "widgets", "weights", "data/sample",
@@ -38,7 +38,7 @@ def write(outdir):
     outdir = Path(outdir)
     if outdir.exists() and any(outdir.iterdir()):
         raise ValueError(f"{outdir} exists and is not empty; choose a new folder (nothing was written).")
-    with checkpoint.building(outdir) as tmp:
+    with atomic.building(outdir) as tmp:
         for relative in CONTENTS:
             _copy(paths.REPO / relative, tmp / relative)
         for notebook in sorted(paths.REPO.glob(NOTEBOOKS)):

@@ -73,7 +73,7 @@ def reference_test_photos(limit=None, seed=0):
     directory = paths.REFERENCE_CHECKPOINT
     try:
         files, labels = checkpoint.split_photos(directory, "test", limit=limit, seed=seed)
-        return files, labels, f"the reference checkpoint's test split ({checkpoint.read(directory)[1]['data']['root']})"
+        return files, labels, f"the reference checkpoint's test split ({checkpoint.read(directory).meta.data.root})"
     except CheckpointError:
         class_names, _ = checkpoint.read(directory)
         sample = data.scan(paths.SAMPLE_DATA, progress=False)

@@ -24,15 +24,15 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from tqdm.auto import tqdm
 
-from lessons import checkpoint, data, devices, distribute, evaluation, model as mv2, paths, streaming
+from lessons import atomic, checkpoint, data, devices, distribute, evaluation, metadata, model as mv2, paths, streaming
 
 PARTIAL_SUFFIX = ".partial"
-BATCH = 64  # photos a batch in the passes that only predict (features, test scores)
 
 
 @dataclass
@@ -119,10 +119,10 @@ class PhaseRecorder:
         self.rows.append({"epoch": epoch, "phase": self.phase, **{k: float(v) for k, v in logs.items()}})
         if logs["val_loss"] < self.best:
             self.best, self.best_epoch, self.wait = float(logs["val_loss"]), epoch, 0
-            _atomic(self.best_weights, model.save_weights)
+            atomic.write_with(self.best_weights, model.save_weights)
         else:
             self.wait += 1
-        _atomic(self.last_model(), model.save)
+        atomic.write_with(self.last_model(), model.save)
         self.save()
         if previous:
             previous.unlink(missing_ok=True)
@@ -133,7 +133,7 @@ class PhaseRecorder:
         self.save()
 
     def save(self):
-        checkpoint.write_json(self.state_file, {"rows": self.rows, "best": self.best, "best_epoch": self.best_epoch,
+        atomic.write_json(self.state_file, {"rows": self.rows, "best": self.best, "best_epoch": self.best_epoch,
                                                 "wait": self.wait, "done": self.done})
 
     def summary(self):
@@ -142,13 +142,7 @@ class PhaseRecorder:
                 "best_val_accuracy": best.get("val_accuracy"), "best_val_loss": best.get("val_loss")}
 
 
-def _atomic(path, save):
-    tmp = path.with_name(f".tmp-{path.name}")
-    save(tmp)
-    tmp.replace(path)
-
-
-class Run:
+class PartialRun:
     """The ``<checkpoint>.partial`` folder of a run in progress.
 
     It holds the run's settings (``config.json``, with the number of replicas), one state
@@ -178,7 +172,7 @@ class Run:
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir.mkdir(parents=True)
-            checkpoint.write_json(config_file, settings)
+            atomic.write_json(config_file, settings)
 
     def recorder(self, phase, patience):
         return PhaseRecorder(phase, self.dir, patience)
@@ -189,9 +183,9 @@ class Run:
         reads batch by batch, however many photos there are."""
         path, labels = self.dir / f"features_{part}.npy", self.dir / f"labels_{part}.npy"
         if not path.exists():
-            found = save_features(model, stream, path.with_name(f".tmp-{path.name}"), verbose)
-            _atomic(labels, lambda tmp: np.save(tmp, found))
-            path.with_name(f".tmp-{path.name}").replace(path)  # the features file is the commit point
+            with atomic.replacing(path) as features:  # the features file is the commit point: last
+                found = save_features(model, stream, features, verbose)
+                atomic.write_with(labels, lambda tmp: np.save(tmp, found))
         return np.load(path, mmap_mode="r"), np.load(labels)
 
     def remove(self):
@@ -217,7 +211,7 @@ def run_phase1(model, run, config, photos, verbose=1):
         trainee = fit(trainee, recorder, inputs, config, config.phase1_lr, augment, 0, config.phase1_epochs,
                       verbose)
         mv2.copy_head_weights(trainee, model)
-        _atomic(final, model.save_weights)
+        atomic.write_with(final, model.save_weights)
         recorder.mark_done()
     model.load_weights(final)
     return recorder
@@ -235,7 +229,7 @@ def run_phase2(model, run, config, photos, first_epoch, verbose=1):
         inputs = {part: _with_labels(photos[part]) for part in ("train", "val")}
         trainee = fit(model, recorder, inputs, config, config.phase2_lr, augment, first_epoch,
                       first_epoch + config.phase2_epochs, verbose)
-        _atomic(final, trainee.save_weights)
+        atomic.write_with(final, trainee.save_weights)
         recorder.mark_done()
     model.load_weights(final)
     return recorder
@@ -279,7 +273,7 @@ def fit(trainee, recorder, inputs, config, lr, augment, first_epoch, last_epoch,
 
 def extract_features(model, pixels, verbose=1):
     """The frozen base's pooled features of ``pixels``: the one pass phase 1 needs."""
-    return mv2.features_model(model).predict(pixels, batch_size=64, verbose=verbose)
+    return mv2.predict(mv2.features_model(model), pixels, verbose)
 
 
 def _on_this_worker(model):
@@ -301,15 +295,16 @@ def save_features(model, stream, path, verbose=1):
     labels, written = [], 0
     with tqdm(total=len(stream), desc="features of the frozen base", unit="photo", disable=not verbose,
               leave=False) as bar:
-        for _, pixels, batch_labels in stream.batches(BATCH):
+        for _, pixels, batch_labels in stream.batches(mv2.PREDICT_BATCH):
             out[written:written + len(pixels)] = predict(pixels)
             written += len(pixels)
             labels.append(batch_labels)
             bar.update(len(pixels))
     del out  # flushed to disk
     if written < len(stream):  # photos skipped on the way: keep the rows written, read from disk as they go
-        rows = np.load(path, mmap_mode="r")[:written]
-        _atomic(path, lambda tmp: np.save(tmp, rows))
+        rows = np.load(path, mmap_mode="r")
+        atomic.write_with(path, lambda tmp: np.save(tmp, rows[:written]))
+        del rows  # the map of the file just replaced
     return np.concatenate(labels) if labels else np.zeros(0, np.int64)
 
 
@@ -334,7 +329,7 @@ def train(config, out_dir, command="", resume=True, verbose=1, devices="all"):
     print(f"training on {_describe(strategy)}"
           + (", in mixed precision (float16 arithmetic, float32 weights)" if config.mixed_precision else ""))
     out_dir = Path(out_dir)
-    run = Run(out_dir, config, resume, replicas, scratch=not chief)
+    run = PartialRun(out_dir, config, resume, replicas, scratch=not chief)
     try:
         dataset = data.scan(config.data, config.min_per_class, config.skip_bad_files, progress=verbose > 0)
         split = data.split(dataset, config.seed, config.val_fraction, config.test_fraction)
@@ -349,11 +344,11 @@ def train(config, out_dir, command="", resume=True, verbose=1, devices="all"):
             phase1, phase2, results, predictions = _both_phases(model, run, scaled, photos, verbose)
         if config.mixed_precision:
             model = _float32_copy(model, config, len(dataset.class_names))
-            _, predictions = _test_scores(model, photos["test"])  # the record is of the float32 model saved
+            predictions = _held_out(model, photos["test"])  # the record is of the float32 model saved
         _report_skipped(photos)
-        found, labels, plain, flipped = predictions
-        test = evaluation.report(labels, flipped if config.test_time_flip else plain, dataset.class_names,
-                                 dataset.paths(split.test[found]))
+        served = predictions.flipped if config.test_time_flip else predictions.plain
+        test = evaluation.report(predictions.labels, served, dataset.class_names,
+                                 dataset.paths(split.test[predictions.found]))
         if chief:
             meta = _meta(config, dataset, split, phase1, phase2, test, results, command, model, scaled, replicas)
             checkpoint.save(out_dir, model, dataset.class_names, meta, split.to_json(dataset), phase1.rows + phase2.rows)
@@ -363,7 +358,7 @@ def train(config, out_dir, command="", resume=True, verbose=1, devices="all"):
             run.remove()  # a worker's records never outlive it; the chief's stay for a resume
     shown = Path(out_dir).resolve()
     shown = shown.relative_to(paths.REPO) if shown.is_relative_to(paths.REPO) else shown
-    print(f"test accuracy {test.accuracy:.1%} on {len(labels)} held-out photos; "
+    print(f"test accuracy {test.accuracy:.1%} on {len(test.labels)} held-out photos; "
           + (f"checkpoint written to {shown}" if chief else "the chief writes the checkpoint"))
     return out_dir
 
@@ -373,11 +368,11 @@ def _both_phases(model, run, config, photos, verbose):
     (nothing is chosen by these numbers); the test predictions after phase 2."""
     started = time.perf_counter()
     phase1 = run_phase1(model, run, config, photos, verbose)
-    results = {"phase1": {"seconds": time.perf_counter() - started, **_test_scores(model, photos["test"])[0]}}
+    results = {"phase1": {"seconds": time.perf_counter() - started, **_held_out(model, photos["test"]).scores()}}
     started = time.perf_counter()
     phase2 = run_phase2(model, run, config, photos, phase1.epochs_run, verbose)
-    scores, predictions = _test_scores(model, photos["test"])
-    results["phase2"] = {"seconds": time.perf_counter() - started, **scores}
+    predictions = _held_out(model, photos["test"])
+    results["phase2"] = {"seconds": time.perf_counter() - started, **predictions.scores()}
     return phase1, phase2, results, predictions
 
 
@@ -423,16 +418,25 @@ def _float32_copy(model, config, num_classes):
     return copy
 
 
-def _test_scores(model, stream):
-    """Test accuracy with and without averaging over the mirror image; and ``(indices, labels,
-    probabilities, flip-averaged probabilities)`` of the photos read."""
-    predict = _on_this_worker(model)
-    both = lambda pixels: np.stack([predict(pixels), predict(pixels[:, :, ::-1])], axis=1)  # noqa: E731
-    found, labels, probabilities = stream.predict(both, BATCH, progress=False)
-    plain, flipped = probabilities[:, 0], probabilities.mean(axis=1)
-    scores = {"test_accuracy": float(np.mean(plain.argmax(1) == labels)),
-              "test_accuracy_flip": float(np.mean(flipped.argmax(1) == labels))}
-    return scores, (found, labels, plain, flipped)
+class HeldOutPredictions(NamedTuple):
+    """The test photos read (indices into the stream), their labels, and the model's
+    probabilities of each photo alone and averaged with its mirror image."""
+
+    found: np.ndarray
+    labels: np.ndarray
+    plain: np.ndarray
+    flipped: np.ndarray
+
+    def scores(self):
+        return {"test_accuracy": float(np.mean(self.plain.argmax(1) == self.labels)),
+                "test_accuracy_flip": float(np.mean(self.flipped.argmax(1) == self.labels))}
+
+
+def _held_out(model, stream):
+    """:class:`HeldOutPredictions` of ``model`` on the test photos of ``stream``, in one pass."""
+    both = mv2.plain_and_flipped(_on_this_worker(model))
+    found, labels, probabilities = stream.predict(both, mv2.PREDICT_BATCH, progress=False)
+    return HeldOutPredictions(found, labels, probabilities[:, 0], probabilities.mean(axis=1))
 
 
 def _report_skipped(photos):
@@ -455,30 +459,25 @@ def _meta(config, dataset, split, phase1, phase2, test, results, command, model,
 
     weights = mv2.resolve_weights(config.weights)
     weights_file = Path(weights) if weights not in (None, "imagenet") else None
-    weights = weights or "none"
+    weights = checkpoint.relative_to_repo(weights_file) if weights_file else str(weights or "none")
     cut = mv2.first_layer_of(model, config.fine_tune_from) if config.phase2_epochs > 0 else None
-    return {
-        "format_version": 1,
-        "backbone": "keras.applications.MobileNetV2", "alpha": config.alpha, "image_size": config.image_size,
-        "input": "RGB pixels 0-255, letterboxed to a square with grey bars (lessons.images.load_pixels)",
-        "test_time_flip": config.test_time_flip,
-        "weights": {"source": checkpoint.relative_to_repo(weights_file) if weights_file else str(weights),
-                    "sha256": checkpoint.sha256_of(weights_file) if weights_file else None},
-        "data": {"root": checkpoint.relative_to_repo(dataset.root), "sha256": dataset.sha256,
-                 "photos": len(dataset), "classes": len(dataset.class_names), "skipped": list(dataset.skipped)},
-        "split": split.summary(),
-        "phase1": {**phase1.summary(), "lr": config.phase1_lr, "cached_features": config.cache_features,
-                   **results["phase1"]},
-        "phase2": {**phase2.summary(), "lr": config.phase2_lr, "fine_tune_from": config.fine_tune_from,
-                   "first_trainable_layer": cut[1] if cut else None, **results["phase2"]},
-        "test": {"accuracy": test.accuracy, "photos": len(test.labels), "test_time_flip": config.test_time_flip,
-                 "per_class": test.per_class},
-        "trainable_parameters": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
-        "config": dataclasses.asdict(config) | {"weights": checkpoint.relative_to_repo(weights_file)
-                                                if weights_file else str(weights),
-                                                "data": checkpoint.relative_to_repo(dataset.root)},
-        "replicas": {"in_sync": replicas, "global_batch": scaled.batch_size, "phase1_lr": scaled.phase1_lr,
-                     "phase2_lr": scaled.phase2_lr},
-        "command": command,
-        "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "python": platform.python_version()},
-    }
+    return metadata.Metadata(
+        format_version=metadata.FORMAT_VERSION,
+        backbone="keras.applications.MobileNetV2", alpha=config.alpha, image_size=config.image_size,
+        input="RGB pixels 0-255, letterboxed to a square with grey bars (lessons.images.load_pixels)",
+        test_time_flip=config.test_time_flip,
+        weights=metadata.Weights(weights, checkpoint.sha256_of(weights_file) if weights_file else None),
+        data=metadata.DataSource(checkpoint.relative_to_repo(dataset.root), dataset.sha256, len(dataset),
+                                 len(dataset.class_names), list(dataset.skipped)),
+        split=metadata.SplitSummary(**split.summary()),
+        phase1=metadata.Phase(**phase1.summary(), lr=config.phase1_lr, cached_features=config.cache_features,
+                              **results["phase1"]),
+        phase2=metadata.Phase(**phase2.summary(), lr=config.phase2_lr, fine_tune_from=config.fine_tune_from,
+                              first_trainable_layer=cut[1] if cut else None, **results["phase2"]),
+        test=metadata.HeldOut(test.accuracy, len(test.labels), config.test_time_flip, test.per_class),
+        trainable_parameters=mv2.trainable_parameters(model),
+        config=dataclasses.asdict(config) | {"weights": weights, "data": checkpoint.relative_to_repo(dataset.root)},
+        replicas=metadata.Replicas(replicas, scaled.batch_size, scaled.phase1_lr, scaled.phase2_lr),
+        command=command,
+        versions={"keras": keras.__version__, "tensorflow": tf.__version__, "python": platform.python_version()},
+    )

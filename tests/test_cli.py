@@ -30,8 +30,8 @@ def test_evaluate_on_the_recorded_test_split(small_checkpoint, tmp_path):
     result = run_cli("evaluate", "--checkpoint", small_checkpoint, "--split", "test", "--json", "--figure", figure)
     report = json.loads(result.stdout)
     _, meta = checkpoint.read(small_checkpoint)
-    assert report["photos"] == meta["test"]["photos"]
-    assert report["accuracy"] == pytest.approx(meta["test"]["accuracy"], abs=1e-9)
+    assert report["photos"] == meta.test.photos
+    assert report["accuracy"] == pytest.approx(meta.test.accuracy, abs=1e-9)
     assert figure.stat().st_size > 10_000
 
 
@@ -72,10 +72,10 @@ def test_export_writes_both_tflite_files_and_checks_them(small_copy):
     assert [line for line in result.stderr.splitlines() if line.strip() and "photo/s]" not in line] == []
     _, meta = checkpoint.read(small_copy)
     for kind in ("fp32", "int8"):
-        assert (small_copy / checkpoint.TFLITE_FILES[kind]).stat().st_size == meta["exports"][kind]["bytes"]
-    assert meta["exports"]["fp32"]["agreement_with_keras"] >= 0.95
-    assert meta["exports"]["int8"]["bytes"] < meta["exports"]["fp32"]["bytes"] / 3
-    assert meta["exports"]["int8"]["calibration_photos"] > 0
+        assert (small_copy / checkpoint.TFLITE_FILES[kind]).stat().st_size == meta.exports[kind].bytes
+    assert meta.exports["fp32"].agreement_with_keras >= 0.95
+    assert meta.exports["int8"].bytes < meta.exports["fp32"].bytes / 3
+    assert meta.exports["int8"].calibration_photos > 0
     # Both formats serve predictions through the same command.
     for runtime in ("fp32", "int8"):
         out = run_cli("predict", "--checkpoint", small_copy, "--runtime", runtime, "--json", PHOTOS[0]).stdout

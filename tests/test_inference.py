@@ -91,9 +91,9 @@ def test_safe_mode_refuses_a_checkpoint_that_would_run_code(small_copy):
 
 def test_the_reference_checkpoint_is_right_on_its_held_out_sample(reference):
     """data/sample holds test photos of the reference checkpoint: never trained on."""
-    split = checkpoint.read_json(reference, checkpoint.SPLIT_FILE)
+    split = checkpoint.read_split(reference)
     sample = data.scan(SAMPLE_DATA, progress=False)
-    assert set(sample.files) <= set(split["test"])
+    assert set(sample.files) <= set(split.test)
     clf = Classifier.load(reference, runtime="keras")
     predicted = clf.predict_pixels(data.load_images(sample.paths(), clf.image_size, progress=False)).argmax(axis=1)
     expected = [clf.labels.index(sample.class_names[i]) for i in sample.labels]

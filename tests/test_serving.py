@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from lessons import checkpoint, paths, serving
+from lessons import checkpoint, metadata, paths, serving
 from lessons.checkpoint import CheckpointError
 
 PHOTO = sorted((paths.SAMPLE_DATA / "glass").glob("*.jpg"))[0]
@@ -43,14 +43,12 @@ def test_a_broken_checkpoint_is_one_line_and_the_others_keep_serving(shelf):
 
 def test_the_card_reads_the_served_files_record(small_copy):
     _, meta = checkpoint.read(small_copy)
-    del meta["test"]  # a checkpoint with only an export's record: no KeyError, the export's numbers
-    meta["exports"] = {"keras": {"test_accuracy": 0.5, "test_photos": 12}}
-    checkpoint.write_json(small_copy / checkpoint.META_FILE, meta)
-    card = serving.Served.load(small_copy).card()
-    assert "**Test accuracy** 50.0% on 12 held-out photos" in card
-    del meta["exports"]
-    checkpoint.write_json(small_copy / checkpoint.META_FILE, meta)
-    assert "**Test accuracy** not recorded" in serving.Served.load(small_copy).card()
+    served = serving.Served.load(small_copy)
+    assert served.classifier.runtime.name == "keras"  # no export yet: the training run's record
+    assert f"**Test accuracy** {meta.test.accuracy:.1%} on {meta.test.photos} held-out photos" in served.card()
+    exported = metadata.Export("model.keras", 1, test_accuracy=0.5, agreement_with_keras=1.0, test_photos=12)
+    checkpoint.write_meta(small_copy, meta.with_export("keras", exported))  # as `lessons export` records it
+    assert "**Test accuracy** 50.0% on 12 held-out photos" in serving.Served.load(small_copy).card()
 
 
 def test_settings_come_from_options_then_environment(monkeypatch):

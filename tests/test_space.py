@@ -13,7 +13,7 @@ from lessons import paths, serving, space
 from tests.conftest import run_cli
 
 DOCKERFILE = paths.REPO / "Dockerfile"
-ONE_PER_CLASS = [sorted(d.glob("*.jpg"))[0] for d in sorted(paths.SAMPLE_DATA.iterdir()) if d.is_dir()]
+ONE_PER_CLASS = paths.sample_photo_per_class()
 # What the notebooks and tests need, and a Space must not install.
 COURSE_ONLY = ("jupyter", "jupytext", "nbval", "pytest", "playwright", "ipywidgets", "gradio_client", "-e ")
 

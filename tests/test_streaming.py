@@ -93,14 +93,14 @@ def test_nothing_readable_is_an_error_not_an_empty_report(photos):
 
 def test_evaluate_names_a_test_photo_that_turned_unreadable_or_skips_it(small_checkpoint, photos):
     folder = photos[0].parent.parent
-    first_test_photo = checkpoint.read_json(small_checkpoint, checkpoint.SPLIT_FILE)["test"][0]
+    first_test_photo = checkpoint.read_split(small_checkpoint).test[0]
     damage(folder / first_test_photo)
     command = ("evaluate", "--checkpoint", small_checkpoint, "--split", "test", "--data", folder, "--json")
     stopped = run_cli(*command, check=False)
     assert stopped.returncode != 0 and first_test_photo in stopped.stderr and not stopped.stdout
     skipped = run_cli(*command, "--skip-bad-files")
     _, meta = checkpoint.read(small_checkpoint)
-    assert json.loads(skipped.stdout)["photos"] == meta["test"]["photos"] - 1
+    assert json.loads(skipped.stdout)["photos"] == meta.test.photos - 1
     assert f"skipped, could not be read: {folder / first_test_photo}" in skipped.stderr
 
 

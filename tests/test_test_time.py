@@ -108,15 +108,15 @@ def test_without_the_full_photo_set_the_sample_photos_stand_in(monkeypatch):
 
 def test_the_sample_photos_are_held_out_by_the_reference_checkpoint():
     """What makes them a fair stand-in: every one is in the reference checkpoint's test split."""
-    test_split = set(checkpoint.read_json(paths.REFERENCE_CHECKPOINT, checkpoint.SPLIT_FILE)["test"])
+    test_split = set(checkpoint.read_split(paths.REFERENCE_CHECKPOINT).test)
     sample = {f"{p.parent.name}/{p.name}" for p in paths.SAMPLE_DATA.glob("*/*.jpg")}
     assert sample and sample <= test_split
 
 
 def test_with_the_full_photo_set_the_whole_test_split_is_used():
     _, meta = checkpoint.read(paths.REFERENCE_CHECKPOINT)
-    if not checkpoint.resolve_from_repo(meta["data"]["root"]).is_dir():
-        pytest.skip(f"needs {meta['data']['root']}, the photo set the reference checkpoint was trained on")
+    if not checkpoint.resolve_from_repo(meta.data.root).is_dir():
+        pytest.skip(f"needs {meta.data.root}, the photo set the reference checkpoint was trained on")
     files, labels, where = test_time.reference_test_photos()
-    assert len(files) == meta["split"]["counts"]["test"] and "test split" in where
+    assert len(files) == meta.split.counts["test"] and "test split" in where
     assert len(test_time.reference_test_photos(limit=20)[0]) == 20

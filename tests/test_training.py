@@ -1,11 +1,12 @@
 """Two-phase training: caching is exact, runs resume, checkpoints are never half-written."""
+import dataclasses
 import json
 import shutil
 
 import numpy as np
 import pytest
 
-from lessons import checkpoint, data, model as mv2, streaming, training
+from lessons import checkpoint, data, model as mv2, paths, streaming, training
 from lessons.inference import Classifier
 from lessons.paths import SAMPLE_DATA
 from tests.conftest import SMALL_SIZE, weights_for_tests
@@ -44,7 +45,7 @@ def test_cached_features_learn_the_same_head_as_the_frozen_graph(sample_streams,
         clf = mv2.build_classifier(10, SMALL_SIZE, weights=config.weights, dropout=0.0)
         initial = initial or clf.get_layer(mv2.OUTPUT_NAME).get_weights()
         clf.get_layer(mv2.OUTPUT_NAME).set_weights(initial)
-        run = training.Run(tmp_path / f"cached-{cached}", config)
+        run = training.PartialRun(tmp_path / f"cached-{cached}", config)
         recorder = training.run_phase1(clf, run, config, sample_streams, verbose=0)
         heads[cached] = (clf.get_layer(mv2.OUTPUT_NAME).get_weights(), [r["loss"] for r in recorder.rows])
     (w_cached, b_cached), losses_cached = heads[True]
@@ -58,7 +59,7 @@ def test_cached_features_learn_the_same_head_as_the_frozen_graph(sample_streams,
 def test_cached_features_are_a_memory_mapped_file_equal_to_the_features_in_memory(sample_streams, sample_arrays,
                                                                                   tmp_path):
     clf = mv2.build_classifier(10, SMALL_SIZE, weights=weights_for_tests())
-    run = training.Run(tmp_path / "ckpt", small_config())
+    run = training.PartialRun(tmp_path / "ckpt", small_config())
     features, labels = run.features("val", clf, sample_streams["val"], verbose=0)
     assert isinstance(features, np.memmap) and (run.dir / "features_val.npy").exists()
     x, y = sample_arrays
@@ -98,8 +99,8 @@ def test_a_photo_unreadable_mid_run_is_skipped_and_listed_with_skip_bad_files(tm
     config = small_config(data=tmp_path / "photos", phase1_epochs=1, phase2_epochs=1, skip_bad_files=True)
     training.train(config, tmp_path / "ckpt", verbose=0)
     assert f"skipped, could not be read during the run: {broken[0]}" in capsys.readouterr().out
-    meta = checkpoint.read(tmp_path / "ckpt")[1]
-    assert meta["test"]["photos"] == meta["split"]["counts"]["test"]  # a training photo broke, no test photo
+    meta = checkpoint.read(tmp_path / "ckpt").meta
+    assert meta.test.photos == meta.split.counts["test"]  # a training photo broke, no test photo
 
 
 def test_an_interrupted_run_resumes_from_its_last_completed_epoch(tmp_path, monkeypatch):
@@ -128,36 +129,24 @@ def test_an_interrupted_run_resumes_from_its_last_completed_epoch(tmp_path, monk
 
 def test_a_run_with_other_settings_does_not_resume_silently(tmp_path):
     out = tmp_path / "ckpt"
-    training.Run(out, small_config(seed=1))
+    training.PartialRun(out, small_config(seed=1))
     with pytest.raises(ValueError, match="other settings \\(seed\\)"):
-        training.Run(out, small_config(seed=2))
-    training.Run(out, small_config(seed=2), resume=False)  # --restart
-
-
-def test_a_failed_write_keeps_the_previous_checkpoint_whole(tmp_path):
-    target = tmp_path / "ckpt"
-    target.mkdir()
-    (target / "model.keras").write_text("the previous, complete model")
-    with pytest.raises(RuntimeError):
-        with checkpoint.building(target) as tmp:
-            (tmp / "model.keras").write_text("half a mod")
-            raise RuntimeError("disk full")
-    assert (target / "model.keras").read_text() == "the previous, complete model"
-    assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]
+        training.PartialRun(out, small_config(seed=2))
+    training.PartialRun(out, small_config(seed=2), resume=False)  # --restart
 
 
 def test_a_checkpoint_records_what_made_it(small_checkpoint):
     labels, meta = checkpoint.read(small_checkpoint)
     assert labels == list(data.scan(SAMPLE_DATA, progress=False).class_names)
-    assert meta["image_size"] == SMALL_SIZE and meta["alpha"] == 1.0
-    assert meta["command"].startswith("python -m lessons train --data")
-    assert meta["data"]["sha256"] == data.scan(SAMPLE_DATA, progress=False).sha256
-    assert meta["phase2"]["first_trainable_layer"] == "block_15_expand"
-    assert 0 <= meta["test"]["accuracy"] <= 1
-    if meta["weights"]["source"] != "none":
-        assert meta["weights"]["sha256"] == checkpoint.sha256_of(weights_for_tests())
-    split = checkpoint.read_json(small_checkpoint, checkpoint.SPLIT_FILE)
-    assert split["seed"] == 1 and len(split["train"]) + len(split["val"]) + len(split["test"]) == 100
+    assert meta.image_size == SMALL_SIZE and meta.alpha == 1.0
+    assert meta.command.startswith("python -m lessons train --data")
+    assert meta.data.sha256 == data.scan(SAMPLE_DATA, progress=False).sha256
+    assert meta.phase2.first_trainable_layer == "block_15_expand"
+    assert 0 <= meta.test.accuracy <= 1
+    if meta.weights.source != "none":
+        assert meta.weights.sha256 == checkpoint.sha256_of(weights_for_tests())
+    split = checkpoint.read_split(small_checkpoint)
+    assert split.seed == 1 and len(split.train) + len(split.val) + len(split.test) == 100
     history = checkpoint.read_json(small_checkpoint, checkpoint.HISTORY_FILE)
     assert {r["phase"] for r in history} == {1, 2}
     assert (small_checkpoint / checkpoint.MODEL_FILE).stat().st_size < 12e6  # no optimizer state inside
@@ -168,7 +157,9 @@ def test_a_checkpoint_round_trip_predicts_exactly_as_the_model_in_memory(tmp_pat
     model = mv2.build_classifier(10, SMALL_SIZE, weights=weights_for_tests())
     model.get_layer(mv2.OUTPUT_NAME).set_weights([w + 0.01 for w in model.get_layer(mv2.OUTPUT_NAME).get_weights()])
     labels = [f"class {i}" for i in range(10)]
-    checkpoint.save(tmp_path / "ckpt", model, labels, {"image_size": SMALL_SIZE})
+    meta = dataclasses.replace(checkpoint.read(paths.REFERENCE_CHECKPOINT).meta, image_size=SMALL_SIZE,
+                               test_time_flip=False)  # the model alone, not averaged with the mirror image
+    checkpoint.save(tmp_path / "ckpt", model, labels, meta)
     loaded = Classifier.load(tmp_path / "ckpt", runtime="keras")
     assert loaded.labels == labels
     np.testing.assert_allclose(loaded.predict_pixels(x["val"]), model.predict(x["val"], verbose=0), atol=1e-6)

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from lessons import checkpoint, distribute, paths
+from lessons import checkpoint, distribute, metadata, paths
 from lessons.inference import Classifier
 from tests.conftest import weights_for_tests
 from tests.test_distributed import TIMEOUT
@@ -60,14 +60,14 @@ def _assert_one_working_checkpoint(out):
     clf = Classifier.load(out, "keras")
     probabilities = clf.predict_pixels(np.full((2, SIZE, SIZE, 3), 128, np.uint8))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
-    return checkpoint.read(out)[1]
+    return checkpoint.read(out).meta
 
 
 def test_distributed_two_cpu_devices_train_a_checkpoint(tmp_path):
     out = tmp_path / "ckpt"
     assert _wait(_train(out, "run", "--devices", "2")) == 0, _log(out, "run")
     meta = _assert_one_working_checkpoint(out)
-    assert meta["replicas"] == {"in_sync": 2, "global_batch": 16, "phase1_lr": 2e-3, "phase2_lr": 2e-4}
+    assert meta.replicas == metadata.Replicas(in_sync=2, global_batch=16, phase1_lr=2e-3, phase2_lr=2e-4)
     assert "2 replicas in sync" in _log(out, "run")
 
 
@@ -76,7 +76,7 @@ def test_distributed_two_workers_train_both_phases_into_one_checkpoint(tmp_path)
     chief, other = _workers(out)
     assert [_wait(chief), _wait(other)] == [0, 0], _log(out, "worker0")[-3000:] + _log(out, "worker1")[-3000:]
     meta = _assert_one_working_checkpoint(out)
-    assert meta["replicas"]["in_sync"] == 2 and {r["phase"] for r in checkpoint.read_json(out, "history.json")} == {1, 2}
+    assert meta.replicas.in_sync == 2 and {r["phase"] for r in checkpoint.read_json(out, "history.json")} == {1, 2}
     assert "the chief writes the checkpoint" in _log(out, "worker1")
     assert _scratch_folders(out) == [], "the other worker's records did not outlive it"
 

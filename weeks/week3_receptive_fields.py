@@ -602,8 +602,8 @@ show_source(gradcam.GradCam)
 # %%
 reference = keras.models.load_model(paths.REFERENCE_CHECKPOINT / checkpoint.MODEL_FILE, safe_mode=True)
 labels, reference_meta = checkpoint.read(paths.REFERENCE_CHECKPOINT)
-reference_test = set(checkpoint.read_json(paths.REFERENCE_CHECKPOINT, checkpoint.SPLIT_FILE)["test"])
-assert reference_meta["image_size"] == IMAGE_SIZE
+reference_test = set(checkpoint.read_split(paths.REFERENCE_CHECKPOINT).test)
+assert reference_meta.image_size == IMAGE_SIZE
 
 
 def reference_test_photos(per_class_count):

@@ -193,7 +193,7 @@ num_classes = len(dataset.class_names)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"baseline CNN: {baseline.trainable_parameters(baseline.build_baseline(num_classes, IMAGE_SIZE)):,} "
+print(f"baseline CNN: {mv2.trainable_parameters(baseline.build_baseline(num_classes, IMAGE_SIZE)):,} "
       "trainable parameters, all starting from random values")
 
 # %%
@@ -568,11 +568,11 @@ def notes_000_model(base):
 
 notes_base = keras.applications.MobileNetV2(input_shape=(224, 224, 3), include_top=False, weights=None)
 notes_000 = notes_000_model(notes_base)
-total, trainable = notes_000.count_params(), baseline.trainable_parameters(notes_000)
+total, trainable = notes_000.count_params(), mv2.trainable_parameters(notes_000)
 for layer in notes_000.layers[2:]:
     units = getattr(layer, "units", "")
     print(f"  {type(layer).__name__ + (f'({units})' if units else ''):<26}{layer.count_params():>9,} parameters, "
-          f"{baseline.trainable_parameters(layer):>9,} trainable")
+          f"{mv2.trainable_parameters(layer):>9,} trainable")
 # By hand: a Dense layer has inputs × units + units; BatchNormalization 4 × units, of which
 # gamma and beta (2 × units) train and the moving mean and variance do not.
 counted_by_hand = (1280 * 256 + 256) + 2 * 256 + (256 * 128 + 128) + 2 * 128 + (128 * 10 + 10)
@@ -659,10 +659,10 @@ def notes_001_model(base):
 
 
 notes_001 = notes_001_model(notes_base)  # the same base as above: another head
-notes_001_phase1 = baseline.trainable_parameters(notes_001)
+notes_001_phase1 = mv2.trainable_parameters(notes_001)
 for layer in notes_base.layers[-30:]:  # the notes' phase 2
     layer.trainable = True
-notes_001_phase2 = baseline.trainable_parameters(notes_001)
+notes_001_phase2 = mv2.trainable_parameters(notes_001)
 last_30 = notes_base.layers[-30:]
 with_top = keras.applications.MobileNetV2(input_shape=(224, 224, 3), weights=None)
 print("lecture notes 001:  total ~3.5M, trainable in phase 1 ~170K, in phase 2 ~1.2M")
@@ -675,7 +675,7 @@ print(f"the last 30 layers start at {last_30[0].name} and hold "
       f"{sum(isinstance(layer, keras.layers.BatchNormalization) for layer in last_30)} BatchNormalization layers "
       "among others, now all trainable")
 assert with_top.count_params() - with_top.layers[-1].count_params() == notes_base.count_params()
-assert notes_001_phase2 - notes_001_phase1 == sum(baseline.trainable_parameters(layer) for layer in last_30)
+assert notes_001_phase2 - notes_001_phase1 == sum(mv2.trainable_parameters(layer) for layer in last_30)
 
 # %% [markdown]
 # "~3.5M" is MobileNetV2 *with* its ImageNet classifier (the paper, arXiv 1801.04381, Table 4,
@@ -959,8 +959,8 @@ compile_ok = check_compile_for_phase2(compile_for_phase2)
 # %%
 reference = keras.models.load_model(paths.REFERENCE_CHECKPOINT / checkpoint.MODEL_FILE, safe_mode=True)
 reference_labels, reference_meta = checkpoint.read(paths.REFERENCE_CHECKPOINT)
-print(f"reference checkpoint: trained on {reference_meta['data']['photos']:,} photos of "
-      f"{reference_meta['data']['root']} at {reference_meta['image_size']} px")
+print(f"reference checkpoint: trained on {reference_meta.data.photos:,} photos of "
+      f"{reference_meta.data.root} at {reference_meta.image_size} px")
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -977,7 +977,7 @@ print(f"{len(batchnorm.batchnorm_layers(reference))} BatchNormalization layers i
 # %%
 assert list(sample.class_names) == reference_labels, "the sample's classes are the reference's outputs"
 chosen = np.concatenate([np.flatnonzero(sample.labels == c)[:BN_PHOTOS_PER_CLASS] for c in range(num_classes)])
-bn_pixels = data.load_images(sample.paths(chosen), reference_meta["image_size"], progress=False)
+bn_pixels = data.load_images(sample.paths(chosen), reference_meta.image_size, progress=False)
 bn_accuracy = batchnorm.accuracy_by_batch_size(reference, bn_pixels, sample.labels[chosen], batch_sizes=(1, 4, 16))
 for setting, accuracy in bn_accuracy.items():
     name = setting if isinstance(setting, str) else f"batch statistics, batches of {setting}"
@@ -1132,11 +1132,11 @@ for phase, history in (("phase 1", my_history1), ("phase 2", my_history2)):
     low, high = evaluation.wilson_interval(round(by_hand[phase] * len(y["test"])), len(y["test"]))
     print(f"{phase}: epochs {history.epoch[0] + 1}–{history.epoch[-1] + 1}, test accuracy {by_hand[phase]:.0%} "
           f"(95 % interval {float(low):.0%}–{float(high):.0%}) on {len(y['test'])} photos")
-my_base_trainable = baseline.trainable_parameters(my_base)
+my_base_trainable = mv2.trainable_parameters(my_base)
 print(f"cut at layer {my_cut}, {my_base.layers[my_cut].name}; {my_base_trainable:,} of the base's parameters "
       "trained in phase 2")
 assert my_history2.epoch[0] == len(my_history1.epoch) and my_cut == cut_index
-assert my_base_trainable == baseline.trainable_parameters(mv2.backbone(clf)), "the base of set_trainable_from"
+assert my_base_trainable == mv2.trainable_parameters(mv2.backbone(clf)), "the base of set_trainable_from"
 
 
 # %% [markdown]
@@ -1201,19 +1201,19 @@ checkpoint_dir = training.train(config, OUT, command=command, verbose=0 if FAST 
 # %%
 labels, meta = checkpoint.read(checkpoint_dir)
 history = checkpoint.read_json(checkpoint_dir, checkpoint.HISTORY_FILE)
-recorded = checkpoint.read_json(checkpoint_dir, checkpoint.SPLIT_FILE)
-assert recorded["test"] == [dataset.files[i] for i in split.test], "train() made the split of section 1"
+recorded = checkpoint.read_split(checkpoint_dir)
+assert recorded.test == [dataset.files[i] for i in split.test], "train() made the split of section 1"
 print(f"{OUT.name}: {', '.join(sorted(p.name for p in OUT.iterdir()))}")
 for phase in ("phase1", "phase2"):
-    p = meta[phase]
-    print(f"{phase}: {p['epochs_run']} epochs in {p['seconds']:.0f} s, best epoch {p['best_epoch']} "
-          f"(validation accuracy {p['best_val_accuracy']:.1%}), test accuracy {p['test_accuracy']:.1%}")
+    p = getattr(meta, phase)
+    print(f"{phase}: {p.epochs_run} epochs in {p.seconds:.0f} s, best epoch {p.best_epoch} "
+          f"(validation accuracy {p.best_val_accuracy:.1%}), test accuracy {p.test_accuracy:.1%}")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"meta.json: first trainable layer in phase 2 {meta['phase2']['first_trainable_layer']}, "
-      f"{meta['trainable_parameters']:,} trainable parameters at the end")
-assert meta["phase2"]["first_trainable_layer"] == cut_name and meta["trainable_parameters"] == phase2_trainable
+print(f"meta.json: first trainable layer in phase 2 {meta.phase2.first_trainable_layer}, "
+      f"{meta.trainable_parameters:,} trainable parameters at the end")
+assert meta.phase2.first_trainable_layer == cut_name and meta.trainable_parameters == phase2_trainable
 
 # %% [markdown]
 # Your two phases by hand against `training.train`'s, on the same test photos. The two runs
@@ -1224,7 +1224,7 @@ assert meta["phase2"]["first_trainable_layer"] == cut_name and meta["trainable_p
 # %%
 n_test = len(y["test"])
 for phase, key in (("phase 1", "phase1"), ("phase 2", "phase2")):
-    pair = {"by hand": by_hand[phase], "training.train": meta[key]["test_accuracy"]}
+    pair = {"by hand": by_hand[phase], "training.train": getattr(meta, key).test_accuracy}
     intervals = {who: [float(v) for v in evaluation.wilson_interval(round(accuracy * n_test), n_test)]
                  for who, accuracy in pair.items()}
     overlap = max(low for low, _ in intervals.values()) <= min(high for _, high in intervals.values())
@@ -1297,11 +1297,11 @@ notes_per_class = {"clothes": 96.50, "shoes": 95.20, "cardboard": 94.10, "plasti
                    "biological": 91.80, "metal": 91.50, "glass": 89.70, "battery": 87.90, "trash": 82.30}
 notes_mean = sum(notes_per_class.values()) / len(notes_per_class)
 print(f"lecture notes 000: 'Average: 93.90%'; the mean of its ten figures is {notes_mean:.2f} %")
-reference_classes = reference_meta["test"]["per_class"]
+reference_classes = reference_meta.test.per_class
 reference_averages = evaluation.averages(reference_classes)
 print(f"reference checkpoint: micro average (all photos) {reference_averages['micro']:.2%}, macro average "
       f"(mean of the classes) {reference_averages['macro']:.2%}, "
-      f"test accuracy {reference_meta['test']['accuracy']:.2%}")
+      f"test accuracy {reference_meta.test.accuracy:.2%}")
 correct = {name: round(row["recall"] * row["support"]) for name, row in reference_classes.items()}
 class_intervals = {name: evaluation.wilson_interval(correct[name], row["support"])
                    for name, row in reference_classes.items()}
@@ -1314,7 +1314,7 @@ hardest_high = float(class_intervals[ranked[0]][1])
 overlapping = [name for name in ranked[1:] if float(class_intervals[name][0]) <= hardest_high]
 print(f"other classes whose interval reaches down to {ranked[0]}'s upper end ({hardest_high:.0%}): "
       f"{len(overlapping)} of {len(ranked) - 1}")
-assert abs(notes_mean - 93.90) > 2 and abs(reference_averages["micro"] - reference_meta["test"]["accuracy"]) < 1e-9
+assert abs(notes_mean - 93.90) > 2 and abs(reference_averages["micro"] - reference_meta.test.accuracy) < 1e-9
 assert ranked[0] != "trash" and len(overlapping) > (len(ranked) - 1) / 2
 
 # %% [markdown]
@@ -1370,10 +1370,10 @@ print(baseline.format_comparison(rows))
 # baseline trains all of its parameters, from nothing. What that buys on your test photos:
 
 # %%
-per_epoch = {phase: meta[phase]["seconds"] / max(meta[phase]["epochs_run"], 1) for phase in ("phase1", "phase2")}
+per_epoch = {name: getattr(meta, name).seconds / max(getattr(meta, name).epochs_run, 1) for name in ("phase1", "phase2")}
 print(f"seconds an epoch: phase 1 {per_epoch['phase1']:.1f}, phase 2 {per_epoch['phase2']:.1f}")
 assert per_epoch["phase2"] > per_epoch["phase1"]
-phase2_accuracy = meta["phase2"]["test_accuracy"]
+phase2_accuracy = meta.phase2.test_accuracy
 low, high = (float(v) for v in evaluation.wilson_interval(round(phase2_accuracy * n_test), n_test))
 print(f"on the same {n_test} test photos: fine-tuned MobileNetV2 {phase2_accuracy:.0%} ({low:.0%}–{high:.0%}), "
       f"baseline CNN {base_report.accuracy:.0%} ({100 * (phase2_accuracy - base_report.accuracy):+.0f} points); "

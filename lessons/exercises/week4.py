@@ -78,10 +78,6 @@ def _batches(part, shuffle=True):
     return data.batches(case["features"], case["labels"], CASE_CLASSES, BATCH, shuffle_seed=0 if shuffle else None)
 
 
-def _trainable(layers_or_model):
-    return int(sum(np.prod(w.shape) for w in layers_or_model.trainable_weights))
-
-
 def _learning_rate(optimizer):
     return float(np.array(optimizer.learning_rate))
 
@@ -177,7 +173,7 @@ def check_phase1(phase1_fn):
         return failed(f"{where} returned ({type(model).__name__}, {type(history).__name__}): return the model "
                       "that takes photos and the History that head.fit(...) returns.")
     base_ids = {id(w) for w in base.weights}
-    unfrozen = int(sum(np.prod(w.shape) for w in model.trainable_weights if id(w) in base_ids))
+    unfrozen = mv2.count_parameters([w for w in model.trainable_weights if id(w) in base_ids])
     if unfrozen:
         return failed(f"{unfrozen:,} of the base's parameters are trainable in your model: freeze the base "
                       "(base.trainable = False) before training the head.")
@@ -219,7 +215,7 @@ def check_phase1(phase1_fn):
                 "GlobalAveragePooling2D() -> the trained head")
         return failed(f"on the same photos your model's probabilities differ from your head's on their cached "
                       f"features: {hint}.")
-    return passed(f"phase1 is right: the base frozen, {_trainable(model):,} parameters trained (the head, for the "
+    return passed(f"phase1 is right: the base frozen, {mv2.trainable_parameters(model):,} parameters trained (the head, for the "
                   f"check's {CASE_CLASSES} classes) on features computed once, and a model that takes photos.")
 
 
@@ -290,7 +286,7 @@ def check_unfreeze_from(unfreeze_fn):
     first, _ = _expected_flags(base, 13)
     unfreeze_from(base, 13)
     return passed(f"unfreeze_from is right: e.g. from block 13 the cut falls at layer {first}, {names[first]}, "
-                  f"and {_trainable(base):,} of the base's parameters train, no BatchNormalization among them.")
+                  f"and {mv2.trainable_parameters(base):,} of the base's parameters train, no BatchNormalization among them.")
 
 
 # ---- 3. compiling again at a tenth of the rate ---------------------------------------
@@ -342,14 +338,14 @@ def check_compile_for_phase2(compile_fn):
                       metrics=["accuracy"])
         old = model.optimizer
         mv2.set_trainable_from(model, 13)
-        trainable = _trainable(model)
+        trainable = mv2.trainable_parameters(model)
         where = f"compile_for_phase2(model, {phase1_lr:g})"
         _, error = call(compile_fn, model, phase1_lr)
         if error:
             return failed(f"{where} {error}.")
-        if _trainable(model) != trainable:
+        if mv2.trainable_parameters(model) != trainable:
             return failed(f"{where} changed which weights are trainable ({trainable:,} before, "
-                          f"{_trainable(model):,} after): the unfreezing is done already, only compile.")
+                          f"{mv2.trainable_parameters(model):,} after): the unfreezing is done already, only compile.")
         if model.optimizer is old:
             return failed(f"after {where} the model still has the optimizer compiled for phase 1: call "
                           f"model.compile(...) again with a new optimizer. Why: {_why_recompile()}.")
