@@ -168,15 +168,15 @@ def _base(image_size):
 def block_rows(image_size):
     import pandas as pd
 
-    from lessons import blocks
+    from lessons import architecture
 
-    return pd.DataFrame(blocks.shapes_table(_base(image_size)))
+    return pd.DataFrame(architecture.shapes_table(_base(image_size)))
 
 
 def block_memory_plot(image_size):
-    from lessons import blocks
+    from lessons import block_memory, blocks
 
-    return figure_only(blocks.memory_figure(blocks.block_memory(_base(image_size)), image_size))
+    return figure_only(blocks.memory_figure(block_memory.block_memory(_base(image_size)), image_size))
 
 
 def receptive_field_tab():

@@ -5,7 +5,7 @@
 Builds sets of 1x, 2x and 4x ``--photos`` photos (the sample photos repeated under new
 names, as hard links), then scores each set with the reference checkpoint both ways, each
 in a fresh process so that its peak resident memory (ru_maxrss) is its own: the way
-`evaluate` read photos before (``data.load_images``, then ``predict_pixels``) and the way it
+`evaluate` read photos before (``pipeline.load_images``, then ``predict_pixels``) and the way it
 does now (:class:`lessons.streaming.PhotoStream`). The runs alternate, so that a busy
 machine slows both alike. Prints peak memory and photos a second, and the ratios.
 """
@@ -24,7 +24,7 @@ RUN = """
 import json, resource, sys, time
 from pathlib import Path
 import lessons
-from lessons import data, streaming
+from lessons import pipeline, streaming
 from lessons.inference import Classifier
 
 way, folder, runtime = sys.argv[1:]
@@ -32,7 +32,7 @@ photos = sorted(Path(folder).glob("*/*.jpg"))
 clf = Classifier.load(lessons.paths.REFERENCE_CHECKPOINT, runtime)
 started = time.perf_counter()
 if way == "one array":
-    probabilities = clf.predict_pixels(data.load_images(photos, clf.image_size, progress=False))
+    probabilities = clf.predict_pixels(pipeline.load_images(photos, clf.image_size, progress=False))
 else:
     _, _, probabilities = streaming.PhotoStream(photos, clf.image_size).predict(clf.predict_pixels, progress=False)
 seconds = time.perf_counter() - started

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lessons import checkpoint, data, export, latency, paths
+from lessons import checkpoint, data, export, latency, paths, pipeline
 from lessons.inference import Classifier
 
 
@@ -38,7 +38,7 @@ def main():
             "tflite int8": Classifier.load(directory, "int8").runtime,
         }
         photos, labels = _test_photos(directory)
-        pixels = data.load_images(photos, keras_clf.image_size)
+        pixels = pipeline.load_images(photos, keras_clf.image_size)
         results = latency.measure(runtimes, pixels, calls=args.repeats, warmup=2)
         accuracy = {name: float(np.mean(_predict(run, pixels) == labels)) for name, run in runtimes.items()}
 

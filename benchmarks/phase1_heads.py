@@ -14,7 +14,7 @@ import statistics
 import keras
 import numpy as np
 
-from lessons import data, model as mv2, paths, training
+from lessons import data, model as mv2, paths, pipeline, splits, training
 
 VARIANTS = {
     "linear head, no label smoothing": dict(label_smoothing=0.0),
@@ -32,9 +32,9 @@ def main():
     args = parser.parse_args()
 
     dataset = data.scan(args.data)
-    split = data.split(dataset, seed=0)
+    split = splits.split(dataset, seed=0)
     clf = mv2.build_classifier(len(dataset.class_names))
-    pixels = data.load_images(dataset.paths(), 224)
+    pixels = pipeline.load_images(dataset.paths(), 224)
     both = mv2.plain_and_flipped(lambda batch: training.extract_features(clf, batch, verbose=0))(pixels)
     features = {"plain": both[:, 0], "mirrored": both[:, 1]}
     print(f"{len(dataset)} photos; train {len(split.train)}, val {len(split.val)}, test {len(split.test)}")

@@ -29,14 +29,14 @@ RUN = """
 import json, sys, time
 from pathlib import Path
 import numpy as np
-from lessons import data, distribute, model as mv2, quiet
+from lessons import distribute, model as mv2, pipeline, quiet
 quiet.quiet_tensorflow_python()
 devices, size, batch, batches = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 strategy = distribute.strategy_for(int(devices) if devices.isdigit() else devices)
 import keras
 photos = sorted(Path(sys.argv[5]).glob("*/*.jpg"))[: batch * batches]
 labels = np.arange(len(photos)) % 10
-pixels = data.load_images(photos, size, progress=False)
+pixels = pipeline.load_images(photos, size, progress=False)
 keras.utils.set_random_seed(0)
 with strategy.scope():
     model = mv2.build_classifier(10, size)
@@ -49,8 +49,8 @@ class Timer(keras.callbacks.Callback):
         times.append(time.perf_counter())
     def on_epoch_end(self, epoch, logs=None):
         times[-1] = time.perf_counter() - times[-1]
-train = data.batches(pixels, labels, 10, batch, shuffle_seed=0)
-distribute.fit(model, train, data.batches(pixels[:batch], labels[:batch], 10, batch), strategy, 0, 2, [Timer()], 0)
+train = pipeline.batches(pixels, labels, 10, batch, shuffle_seed=0)
+distribute.fit(model, train, pipeline.batches(pixels[:batch], labels[:batch], 10, batch), strategy, 0, 2, [Timer()], 0)
 if distribute.is_chief(strategy):
     print(json.dumps({"seconds": times[-1], "steps": batches, "replicas": distribute.replicas(strategy)}))
 """

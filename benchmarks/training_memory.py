@@ -10,10 +10,10 @@ is its own. The steps are the start of an epoch: what an epoch holds in memory i
 its first step (the whole array, or a few batches of the stream), and a fixed number of
 steps keeps the benchmark minutes long whatever the set's size. The two ways:
 
-- "one array": how training read photos before streaming (``data.load_images`` into one
+- "one array": how training read photos before streaming (``pipeline.load_images`` into one
   array, then ``tf.data.Dataset.from_tensor_slices``, which copies it into a tensor);
 - "streamed": how it reads them now (a :class:`lessons.streaming.PhotoStream` through
-  :func:`lessons.data.batches`, decoding each batch while the one before trains).
+  :func:`lessons.pipeline.batches`, decoding each batch while the one before trains).
 
 The runs alternate, so that a busy machine slows both alike. Prints peak memory, photos a
 second of the steps alone and of loading + steps (a run loads its array once, then trains
@@ -34,7 +34,7 @@ RUN = """
 import json, resource, sys, time
 from pathlib import Path
 import numpy as np
-from lessons import data, model as mv2, quiet, streaming
+from lessons import model as mv2, pipeline, quiet, streaming
 quiet.quiet_tensorflow_python()
 import keras, tensorflow as tf
 
@@ -47,16 +47,16 @@ model = mv2.build_classifier(len(classes), size)
 mv2.set_trainable_from(model, "block_13")
 model.compile(optimizer=keras.optimizers.Adam(1e-4),
               loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1), metrics=["accuracy"])
-augment = data.augmentation(0)
+augment = pipeline.augmentation(0)
 started = time.perf_counter()
 if way == "one array":
-    pixels = data.load_images(photos, size, progress=False)
+    pixels = pipeline.load_images(photos, size, progress=False)
     onehot = np.eye(len(classes), dtype=np.float32)[labels]
     batches = (tf.data.Dataset.from_tensor_slices((pixels, onehot)).shuffle(len(photos), seed=0).batch(32)
                .map(lambda x, y: (augment(tf.cast(x, tf.float32), training=True), y)).prefetch(tf.data.AUTOTUNE))
 else:
-    batches = data.batches(streaming.PhotoStream(photos, size, labels), labels, len(classes), 32, shuffle_seed=0,
-                           augment=augment)
+    batches = pipeline.batches(streaming.PhotoStream(photos, size, labels), labels, len(classes), 32, shuffle_seed=0,
+                               augment=augment)
 loaded = time.perf_counter()
 model.fit(batches, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
 done = time.perf_counter()

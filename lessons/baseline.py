@@ -10,8 +10,7 @@ fine-tuning MobileNetV2 is where the weights start: random numbers instead of Im
 import time
 from dataclasses import dataclass
 
-from lessons import data
-from lessons import model as mv2
+from lessons import model as mv2, pipeline
 
 WIDTHS = (16, 32, 64, 128)  # channels of the four stages: about 100 thousand weights in all
 
@@ -61,9 +60,9 @@ def train_baseline(x, y, num_classes, epochs=30, batch_size=32, lr=1e-3, label_s
     model = build_baseline(num_classes, x["train"].shape[1])
     model.compile(optimizer=keras.optimizers.Adam(lr),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing), metrics=["accuracy"])
-    train = data.batches(x["train"], y["train"], num_classes, batch_size, shuffle_seed=seed,
-                         augment=data.augmentation(seed) if augment else None)
-    val = data.batches(x["val"], y["val"], num_classes, batch_size)
+    train = pipeline.batches(x["train"], y["train"], num_classes, batch_size, shuffle_seed=seed,
+                             augment=pipeline.augmentation(seed) if augment else None)
+    val = pipeline.batches(x["val"], y["val"], num_classes, batch_size)
     stop = keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)
     started = time.perf_counter()
     fit = model.fit(train, validation_data=val, epochs=epochs, verbose=verbose, shuffle=False, callbacks=[stop])

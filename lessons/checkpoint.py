@@ -13,6 +13,7 @@
 A checkpoint is built in a hidden temporary directory beside its destination and moved
 into place only when complete: a crash never leaves a half-written checkpoint behind.
 """
+import dataclasses
 import hashlib
 import json
 import os
@@ -73,8 +74,8 @@ def resolve_from_repo(stored):
 def save(directory, model, labels, meta, split=None, history=None):
     """Write a complete checkpoint directory atomically; returns its path.
 
-    ``meta``: a :class:`lessons.metadata.Metadata`; ``split``: ``lessons.data.Split.to_json``'s
-    record; ``history``: the rows of both phases.
+    ``meta``: a :class:`lessons.metadata.Metadata`; ``split``: a :class:`lessons.metadata.SplitRecord`;
+    ``history``: the rows of both phases.
     """
     from lessons import model as mv2
 
@@ -85,7 +86,7 @@ def save(directory, model, labels, meta, split=None, history=None):
         atomic.write_json(tmp / LABELS_FILE, list(labels))
         atomic.write_json(tmp / META_FILE, meta.to_json())
         if split is not None:
-            atomic.write_json(tmp / SPLIT_FILE, split)
+            atomic.write_json(tmp / SPLIT_FILE, dataclasses.asdict(split))
         if history is not None:
             atomic.write_json(tmp / HISTORY_FILE, history)
     return Path(directory)

@@ -28,7 +28,7 @@ from keras import ops
 
 # AlexNet's standard deviation of the αi.
 ALEXNET_SIGMA = 0.1
-PIXEL_RANGE = (0.0, 255.0)  # what lessons.data.load_images gives and the classifier takes
+PIXEL_RANGE = (0.0, 255.0)  # what lessons.pipeline.load_images gives and the classifier takes
 
 
 def pixel_covariance(pixels, chunk=64):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lessons import atomic, checkpoint, data, metadata
+from lessons import atomic, checkpoint, metadata, pipeline
 from lessons import model as mv2
 from lessons.inference import Classifier
 
@@ -71,11 +71,11 @@ def export(directory, kinds=("fp32", "int8"), data_root=None, progress=True):
     size = keras_clf.image_size
     calibration, _ = checkpoint.split_photos(directory, "train", data_root, limit=CALIBRATION_PHOTOS)
     test_paths, test_labels = checkpoint.split_photos(directory, "test", data_root)
-    test = data.load_images(test_paths, size, progress)
+    test = pipeline.load_images(test_paths, size, progress)
     reference = keras_clf.predict_pixels(test).argmax(axis=1)
     results = {"keras": _record(directory / checkpoint.MODEL_FILE, reference, reference, test_labels)}
     for kind in kinds:
-        pixels = data.load_images(calibration, size, progress) if kind == "int8" else None
+        pixels = pipeline.load_images(calibration, size, progress) if kind == "int8" else None
         path = directory / checkpoint.TFLITE_FILES[kind]
         atomic.write_bytes(path, convert(keras_clf.runtime.model, kind, pixels))
         predicted = Classifier.load(directory, runtime=kind).predict_pixels(test).argmax(axis=1)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lessons import data, model as mv2
+from lessons import model as mv2, pipeline
 
 
 @dataclass
@@ -56,7 +56,7 @@ def time_phase1(model, pixels, labels, batch_size=32, repeats=1):
 
     def epoch_timer(trainee, inputs):
         trainee.compile(optimizer="adam", loss="categorical_crossentropy")
-        batches = data.batches(inputs, labels, num_classes, batch_size, shuffle_seed=0)
+        batches = pipeline.batches(inputs, labels, num_classes, batch_size, shuffle_seed=0)
         trainee.fit(batches.take(1), verbose=0, shuffle=False)  # trace the training step outside the timing
 
         def timed():

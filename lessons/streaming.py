@@ -14,7 +14,7 @@ Two ways to read it:
   evaluating a TFLite checkpoint needs no TensorFlow at all, and importing TensorFlow
   costs more memory than the photos of a few thousand. ``benchmarks/evaluate_memory.py``
   measures it against one array.
-- as the ``inputs`` of :func:`lessons.data.batches`, the ``tf.data`` pipeline of training:
+- as the ``inputs`` of :func:`lessons.pipeline.batches`, the ``tf.data`` pipeline of training:
   a stream has the ``shape`` and ``dtype`` of the array it replaces, and :meth:`read`
   gives the photos of one batch of indices, decoded on the thread pool while the model
   trains on the batch before (``benchmarks/training_memory.py`` measures it).

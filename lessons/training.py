@@ -6,7 +6,7 @@ a (photos x 1280) array instead of a pass through 150 layers. Phase 2 unfreezes 
 blocks and fine-tunes them, at a learning rate ten times lower, through the whole graph.
 
 Photos are read from disk batch by batch (:class:`lessons.streaming.PhotoStream` in a
-``tf.data`` pipeline, :func:`lessons.data.batches`) and the cached features are a
+``tf.data`` pipeline, :func:`lessons.pipeline.batches`) and the cached features are a
 memory-mapped ``.npy``, so memory does not grow with the number of photos. On several
 GPUs or machines :func:`train` runs under a ``tf.distribute`` strategy
 (:mod:`lessons.distribute`), and only the chief writes.
@@ -30,7 +30,8 @@ import numpy as np
 
 from tqdm.auto import tqdm
 
-from lessons import atomic, checkpoint, data, devices, distribute, evaluation, metadata, model as mv2, paths, streaming
+from lessons import (atomic, checkpoint, data, devices, distribute, evaluation, metadata, model as mv2, paths, pipeline,
+                     splits, streaming)
 
 PARTIAL_SUFFIX = ".partial"
 
@@ -207,7 +208,7 @@ def run_phase1(model, run, config, photos, verbose=1):
             trainee, augment = mv2.head_model(model), None
         else:
             inputs, trainee = {part: _with_labels(photos[part]) for part in ("train", "val")}, model
-            augment = data.augmentation(config.seed) if config.augment else None
+            augment = pipeline.augmentation(config.seed) if config.augment else None
         trainee = fit(trainee, recorder, inputs, config, config.phase1_lr, augment, 0, config.phase1_epochs,
                       verbose)
         mv2.copy_head_weights(trainee, model)
@@ -225,7 +226,7 @@ def run_phase2(model, run, config, photos, first_epoch, verbose=1):
         return recorder
     mv2.set_trainable_from(model, config.fine_tune_from)
     if not recorder.done:
-        augment = data.augmentation(config.seed + 10) if config.augment else None
+        augment = pipeline.augmentation(config.seed + 10) if config.augment else None
         inputs = {part: _with_labels(photos[part]) for part in ("train", "val")}
         trainee = fit(model, recorder, inputs, config, config.phase2_lr, augment, first_epoch,
                       first_epoch + config.phase2_epochs, verbose)
@@ -243,7 +244,7 @@ def _with_labels(photos):
 def fit(trainee, recorder, inputs, config, lr, augment, first_epoch, last_epoch, verbose):
     """``trainee.fit`` from where the recorder left off; returns the model with its best weights.
 
-    ``inputs``: ``{"train": (inputs, labels), "val": (inputs, labels)}``, read by :func:`lessons.data.batches`.
+    ``inputs``: ``{"train": (inputs, labels), "val": (inputs, labels)}``, read by :func:`lessons.pipeline.batches`.
 
     A resumed phase continues with the model saved after its last completed epoch, which
     carries the optimizer's state too (Adam's moments), so no step is taken twice. Called
@@ -259,8 +260,9 @@ def fit(trainee, recorder, inputs, config, lr, augment, first_epoch, last_epoch,
                         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
                         metrics=["accuracy"])
     num_classes = trainee.output.shape[-1]
-    train = data.batches(*inputs["train"], num_classes, config.batch_size, shuffle_seed=config.seed, augment=augment)
-    val = data.batches(*inputs["val"], num_classes, config.batch_size)
+    train = pipeline.batches(*inputs["train"], num_classes, config.batch_size, shuffle_seed=config.seed,
+                             augment=augment)
+    val = pipeline.batches(*inputs["val"], num_classes, config.batch_size)
     start = max(first_epoch, recorder.epochs_run)
     if start < last_epoch and recorder.wait < recorder.patience:
         # model.fit on one machine; under several, the same epochs by lessons.distribute's own step.
@@ -332,7 +334,7 @@ def train(config, out_dir, command="", resume=True, verbose=1, devices="all"):
     run = PartialRun(out_dir, config, resume, replicas, scratch=not chief)
     try:
         dataset = data.scan(config.data, config.min_per_class, config.skip_bad_files, progress=verbose > 0)
-        split = data.split(dataset, config.seed, config.val_fraction, config.test_fraction)
+        split = splits.split(dataset, config.seed, config.val_fraction, config.test_fraction)
         _report_split(dataset, split)
         photos = {part: streaming.PhotoStream(dataset.paths(getattr(split, part)), config.image_size,
                                               dataset.labels[getattr(split, part)], config.skip_bad_files)
@@ -351,7 +353,7 @@ def train(config, out_dir, command="", resume=True, verbose=1, devices="all"):
                                  dataset.paths(split.test[predictions.found]))
         if chief:
             meta = _meta(config, dataset, split, phase1, phase2, test, results, command, model, scaled, replicas)
-            checkpoint.save(out_dir, model, dataset.class_names, meta, split.to_json(dataset), phase1.rows + phase2.rows)
+            checkpoint.save(out_dir, model, dataset.class_names, meta, split.record(dataset), phase1.rows + phase2.rows)
             run.remove()
     finally:
         if not chief:
@@ -446,9 +448,9 @@ def _report_skipped(photos):
 
 def _report_split(dataset, split):
     s = split.summary()
-    print(f"{len(dataset)} photos in {len(dataset.class_names)} classes -> train {s['counts']['train']}, "
-          f"val {s['counts']['val']}, test {s['counts']['test']}; {s['near_duplicate_groups']} near-duplicate "
-          f"groups ({s['photos_in_groups']} photos) each kept inside one part")
+    print(f"{len(dataset)} photos in {len(dataset.class_names)} classes -> train {s.counts['train']}, "
+          f"val {s.counts['val']}, test {s.counts['test']}; {s.near_duplicate_groups} near-duplicate "
+          f"groups ({s.photos_in_groups} photos) each kept inside one part")
     for group in split.cross_class_groups:
         print(f"  near-duplicates under different labels (a labelling error or a false match): {', '.join(group)}")
 
@@ -469,7 +471,7 @@ def _meta(config, dataset, split, phase1, phase2, test, results, command, model,
         weights=metadata.Weights(weights, checkpoint.sha256_of(weights_file) if weights_file else None),
         data=metadata.DataSource(checkpoint.relative_to_repo(dataset.root), dataset.sha256, len(dataset),
                                  len(dataset.class_names), list(dataset.skipped)),
-        split=metadata.SplitSummary(**split.summary()),
+        split=split.summary(),
         phase1=metadata.Phase(**phase1.summary(), lr=config.phase1_lr, cached_features=config.cache_features,
                               **results["phase1"]),
         phase2=metadata.Phase(**phase2.summary(), lr=config.phase2_lr, fine_tune_from=config.fine_tune_from,

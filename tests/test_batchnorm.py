@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import pytest
 
-from lessons import batchnorm, checkpoint, data, model as mv2, paths
+from lessons import batchnorm, checkpoint, data, model as mv2, paths, pipeline
 from tests.conftest import SMALL_SIZE, weights_for_tests
 
 
@@ -15,7 +15,7 @@ def classifier():
 @pytest.fixture(scope="module")
 def pixels():
     dataset = data.scan(paths.SAMPLE_DATA, progress=False)
-    return data.load_images(dataset.paths(range(0, 100, 10)), SMALL_SIZE, progress=False)
+    return pipeline.load_images(dataset.paths(range(0, 100, 10)), SMALL_SIZE, progress=False)
 
 
 def moving_means(model):
@@ -75,7 +75,7 @@ def test_batch_statistics_wreck_the_reference_checkpoint(reference):
     model = keras.models.load_model(reference / checkpoint.MODEL_FILE, safe_mode=True)
     dataset = data.scan(paths.SAMPLE_DATA, progress=False)
     chosen = np.concatenate([np.flatnonzero(dataset.labels == c)[:2] for c in range(10)])
-    pixels = data.load_images(dataset.paths(chosen), model.input.shape[1], progress=False)
+    pixels = pipeline.load_images(dataset.paths(chosen), model.input.shape[1], progress=False)
     results = batchnorm.accuracy_by_batch_size(model, pixels, dataset.labels[chosen], batch_sizes=(1,))
     assert results["moving statistics"] >= 0.7, results
     assert results[1] <= 0.3, results

@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import pytest
 
-from lessons import blocks
+from lessons import architecture, block_memory, blocks, real_blocks, relatives, relu6
 from lessons.exercises import week2
 
 SMALL = 96  # the real graph, fewer pixels
@@ -13,7 +13,7 @@ ODD = 104  # 104 px gives blocks 6 and 13 odd input sizes (13 and 7): the other 
 @pytest.fixture(scope="module")
 def small_base():
     base = keras.applications.MobileNetV2(input_shape=(SMALL, SMALL, 3), include_top=False, weights=None)
-    return blocks.randomise(base)
+    return real_blocks.randomise(base)
 
 
 @pytest.fixture(scope="module")
@@ -27,82 +27,84 @@ def images(size, count=2, seed=1):
 
 @pytest.mark.parametrize("k", [0, 1, 2, 3, 6, 13, 14, 16])
 def test_our_block_equals_the_real_block(small_base, k):
-    x = blocks.block_input(small_base, k, images(SMALL))
+    x = real_blocks.block_input(small_base, k, images(SMALL))
     assert float(np.std(x)) > 0.01  # a real signal reaches the block
-    assert blocks.compare_with_real(small_base, k, x) < 1e-4
+    assert real_blocks.compare_with_real(small_base, k, x) < 1e-4
 
 
 def test_our_block_has_the_real_layers_in_the_real_order(small_base):
-    for k in blocks.block_numbers(small_base):
-        ours = blocks.build_block(blocks.read_block(small_base, k))
-        assert [layer.name for layer in ours.layers[1:]] == [layer.name for layer in blocks.block_layers(small_base, k)]
+    for k in real_blocks.block_numbers(small_base):
+        ours = real_blocks.build_block(real_blocks.read_block(small_base, k))
+        real = real_blocks.block_layers(small_base, k)
+        assert [layer.name for layer in ours.layers[1:]] == [layer.name for layer in real]
 
 
 def test_the_comparison_catches_a_wrong_padding(small_base, monkeypatch):
-    x = blocks.block_input(small_base, 3, images(SMALL))
+    x = real_blocks.block_input(small_base, 3, images(SMALL))
     monkeypatch.setattr(blocks, "stride2_padding", lambda height, width: ((1, 1), (1, 1)))
-    assert blocks.compare_with_real(small_base, 3, x) > 1e-2
+    assert real_blocks.compare_with_real(small_base, 3, x) > 1e-2
 
 
 def test_odd_sizes_are_padded_like_keras():
     base = keras.applications.MobileNetV2(input_shape=(ODD, ODD, 3), include_top=False, weights=None)
-    blocks.randomise(base, seed=2)
+    real_blocks.randomise(base, seed=2)
     for k in (6, 13):
-        spec = blocks.read_block(base, k)
+        spec = real_blocks.read_block(base, k)
         assert spec.s == 2 and spec.input_shape[0] % 2 == 1
         assert base.get_layer(blocks.prefix(k) + "pad").padding == blocks.stride2_padding(*spec.input_shape[:2])
-        assert blocks.compare_with_real(base, k, blocks.block_input(base, k, images(ODD))) < 1e-4
+        assert real_blocks.compare_with_real(base, k, real_blocks.block_input(base, k, images(ODD))) < 1e-4
 
 
 def test_with_imagenet_weights_on_real_photos(imagenet_weights):
     from lessons import model
 
     base = model.build_backbone(SMALL, weights=imagenet_weights)
-    photos = blocks.sample_batch(SMALL, count=2)
+    photos = real_blocks.sample_batch(SMALL, count=2)
     for k in (0, 2, 3):
-        assert blocks.compare_with_real(base, k, blocks.block_input(base, k, photos)) < 1e-4
+        assert real_blocks.compare_with_real(base, k, real_blocks.block_input(base, k, photos)) < 1e-4
 
 
 def test_load_real_model_says_which_weights(monkeypatch):
     monkeypatch.setenv("LESSONS_WEIGHTS", "none")
-    base, source = blocks.load_real_model(SMALL)
+    base, source = real_blocks.load_real_model(SMALL)
     assert "RANDOM" in source and base.count_params() == 2_257_984
     monkeypatch.delenv("LESSONS_WEIGHTS")
-    assert "ImageNet" in blocks.load_real_model(SMALL)[1]
+    assert "ImageNet" in real_blocks.load_real_model(SMALL)[1]
 
 
 def test_table2_read_from_the_model_matches_the_paper(base_224):
-    rows = blocks.read_table2(base_224)
-    assert rows == blocks.PAPER_TABLE2[:len(rows)]
+    rows = architecture.read_table2(base_224)
+    assert rows == architecture.PAPER_TABLE2[:len(rows)]
     assert len(rows) == 9  # stem, 7 bottleneck rows, last 1×1 conv
-    text = blocks.format_table2(rows)
+    text = architecture.format_table2(rows)
     assert text.count("yes") == 9 and "(not in the no-top base)" in text
 
 
 def test_table2_reader_really_reads(base_224):
     # An alpha-0.5 model has other channels: the reader must follow it, not the paper.
     half = keras.applications.MobileNetV2(input_shape=(224, 224, 3), alpha=0.5, include_top=False, weights=None)
-    channels = [row[3] for row in blocks.read_table2(half)]
+    channels = [row[3] for row in architecture.read_table2(half)]
     assert channels == [16, 8, 16, 16, 32, 48, 80, 160, 1280]
 
 
 def test_the_counts_behind_nineteen(base_224):
-    counts = blocks.count_layers(base_224)
+    counts = architecture.count_layers(base_224)
     assert counts["bottleneck blocks"] == 17
-    assert sum(row[4] for row in blocks.PAPER_TABLE2 if row[1] == "bottleneck") == 17
+    assert sum(row[4] for row in architecture.PAPER_TABLE2 if row[1] == "bottleneck") == 17
     assert counts["blocks with a residual add"] == sum(layer.name.endswith("_add") for layer in base_224.layers) == 10
     assert counts["outside"] == ["Conv1", "Conv_1"]
-    assert counts["bottleneck blocks"] + counts["convolutions outside the blocks"] == blocks.PAPER_BOTTLENECK_COUNT
+    together = counts["bottleneck blocks"] + counts["convolutions outside the blocks"]
+    assert together == architecture.PAPER_BOTTLENECK_COUNT
     assert counts["convolution layers in all"] == 1 + 2 + 16 * 3 + 1  # stem, block 0, blocks 1-16, last conv
 
 
 def test_relu6_never_follows_a_projection(base_224):
-    follows = blocks.what_relu6_follows(base_224)
+    follows = relu6.what_relu6_follows(base_224)
     assert follows == {"bn_Conv1": 1, "expand_BN": 16, "depthwise_BN": 17, "Conv_1_bn": 1}
 
 
 def test_memory_per_block(base_224):
-    rows = blocks.block_memory(base_224)
+    rows = block_memory.block_memory(base_224)
     assert len(rows) == 17
     assert rows[0]["input"] == 112 * 112 * 32 and rows[0]["output"] == 112 * 112 * 16
     assert rows[1]["expanded"] == 112 * 112 * 96 and rows[1]["depthwise"] == 56 * 56 * 96
@@ -113,7 +115,7 @@ def test_memory_per_block(base_224):
     # block 1 (no residual) peaks in its depthwise step: the whole expanded tensor and the conv's output.
     assert max(r["layer_by_layer"] for r in rows) == rows[1]["layer_by_layer"] == 112 * 112 * 96 + 56 * 56 * 96
     # The largest tensor passed between blocks, in the paper's 16-bit floats: its Table 3's "400K".
-    assert max(r["output"] for r in rows) * blocks.PAPER_BYTES_PER_ACTIVATION == 401_408
+    assert max(r["output"] for r in rows) * block_memory.PAPER_BYTES_PER_ACTIVATION == 401_408
 
 
 def test_narrow_wide_narrow_against_wide_narrow_wide():
@@ -142,7 +144,7 @@ def test_figures(base_224):
     import matplotlib.pyplot as plt
 
     matplotlib.use("Agg")
-    fig = blocks.memory_figure(blocks.block_memory(base_224))
+    fig = blocks.memory_figure(block_memory.block_memory(base_224))
     assert len(fig.axes[0].patches) == 2 * 17
     inputs = keras.Input((56, 56, 24))
     wide = keras.Input((56, 56, 144))
@@ -175,36 +177,36 @@ def test_build_names_the_model_and_its_layers():
     ours = blocks.build(blocks.inverted_residual_block, (28, 28, 32), 6, 64, 2, "wide_")
     assert ours.name == "wide" and ours.output.shape[1:] == (14, 14, 64)
     assert [layer.name for layer in ours.layers][:3] == ["wide_input", "wide_expand", "wide_expand_BN"]
-    assert blocks.build_block(blocks.BlockSpec(0, (112, 112, 32), 1, 16, 1)).name == "our_block_0"
+    assert real_blocks.build_block(real_blocks.BlockSpec(0, (112, 112, 32), 1, 16, 1)).name == "our_block_0"
 
 
 def test_a_block_with_other_names_is_compared_by_layer_order(small_base):
     for k in (0, 2, 3):
-        x = blocks.block_input(small_base, k, images(SMALL))
-        assert blocks.compare_with_real(small_base, k, x, renamed_block) < 1e-4
+        x = real_blocks.block_input(small_base, k, images(SMALL))
+        assert real_blocks.compare_with_real(small_base, k, x, renamed_block) < 1e-4
 
 
 def test_copy_weights_refuses_blocks_that_do_not_match(small_base):
-    spec = blocks.read_block(small_base, 2)
+    spec = real_blocks.read_block(small_base, 2)
     fewer = blocks.build(blocks.inverted_residual_block, spec.input_shape, 1, spec.c, spec.s, "t1_")  # no expansion
     with pytest.raises(ValueError, match="layers with weights"):
-        blocks.copy_weights(blocks.block_layers(small_base, 2), fewer)
+        real_blocks.copy_weights(real_blocks.block_layers(small_base, 2), fewer)
 
 
 # --- what a block costs, for any expansion rate -----------------------------------------------
 
 def test_block_costs_agree_with_the_real_model(base_224):
-    memory = {row["block"]: row for row in blocks.block_memory(base_224)}
+    memory = {row["block"]: row for row in block_memory.block_memory(base_224)}
     for k in (0, 1, 2, 13):
-        costs = blocks.block_costs(blocks.build_block(blocks.read_block(base_224, k)))
+        costs = block_memory.block_costs(real_blocks.build_block(real_blocks.read_block(base_224, k)))
         assert {key: costs[key] for key in memory[k] if key != "block"} == {
             key: value for key, value in memory[k].items() if key != "block"}
-        real = blocks.block_summary(blocks.block_layers(base_224, k))
+        real = relatives.block_summary(real_blocks.block_layers(base_224, k))
         assert (costs["params"], costs["macs"]) == (real["params"], real["macs"])
 
 
 def test_expansion_costs_grow_linearly_and_streaming_does_not():
-    rows = blocks.expansion_costs(blocks.inverted_residual_block, (56, 56, 24), 24, 1, range(2, 11))
+    rows = block_memory.expansion_costs(blocks.inverted_residual_block, (56, 56, 24), 24, 1, range(2, 11))
     assert [row["t"] for row in rows] == list(range(2, 11))
     six = rows[4]
     # 1×1 expand 24 -> 144, 3×3 depthwise on 144, 1×1 project 144 -> 24, and 4 BatchNorm numbers per channel.
@@ -218,7 +220,7 @@ def test_expansion_costs_grow_linearly_and_streaming_does_not():
 
 
 def test_peak_memory_without_expansion_or_residual():
-    row = blocks.peak_memory((112, 112, 32), None, (112, 112, 32), (112, 112, 16), residual=False)
+    row = block_memory.peak_memory((112, 112, 32), None, (112, 112, 32), (112, 112, 16), residual=False)
     assert row["expanded"] == row["input"] == 112 * 112 * 32
     assert row["layer_by_layer"] == 112 * 112 * (32 + 32)  # the depthwise conv's input and output
     assert row["streamed"] == 112 * 112 * (32 + 16 + 2)
@@ -228,11 +230,11 @@ def test_peak_memory_without_expansion_or_residual():
 
 def test_layer_counts_give_the_notes_53_and_the_v1_papers_28():
     v2 = keras.applications.MobileNetV2(weights=None)
-    counts = blocks.layer_counts(v2)
+    counts = architecture.layer_counts(v2)
     assert counts["keras layers"] == 156 and counts["convolutions"] == 52
     assert counts["convolution and dense layers"] == 53
     v1 = keras.applications.MobileNet(weights=None)
-    counts = blocks.layer_counts(v1)
+    counts = architecture.layer_counts(v1)
     assert counts["by kind"]["DepthwiseConv2D"] == 13 and "Add" not in counts["by kind"]
     assert counts["convolution and dense layers"] == 28  # the classifier of Keras's v1 is a 1×1 Conv2D
 
@@ -240,31 +242,31 @@ def test_layer_counts_give_the_notes_53_and_the_v1_papers_28():
 def test_a_v1_block_is_two_convolutions_with_relu6():
     v1 = keras.applications.MobileNet(input_shape=(224, 224, 3), include_top=False, weights=None)
     for k in range(1, 14):
-        summary = blocks.block_summary(blocks.v1_block_layers(v1, k))
+        summary = relatives.block_summary(relatives.v1_block_layers(v1, k))
         assert summary["convolutions"] == 2 and not summary["residual add"]
         assert [word for word in summary["layers"] if word != "pad"][1:3] == ["BN", "ReLU6"]
         assert summary["layers"][-2:] == ["BN", "ReLU6"]
-    block3 = blocks.block_summary(blocks.v1_block_layers(v1, 3))
+    block3 = relatives.block_summary(relatives.v1_block_layers(v1, 3))
     assert block3["params"] == 9 * 128 + 128 * 128 + 4 * (128 + 128)
     assert block3["macs"] == 56 * 56 * (9 * 128 + 128 * 128)
-    assert blocks.v1_block_layers(v1, 2)[0].name == "conv_pad_2"
+    assert relatives.v1_block_layers(v1, 2)[0].name == "conv_pad_2"
 
 
 def test_describe_layer_and_an_efficientnet_mbconv():
     effnet = keras.applications.EfficientNetB0(input_shape=(224, 224, 3), include_top=False, weights=None)
-    words = blocks.block_summary(blocks.layers_named(effnet, "block2b_"))["layers"]
+    words = relatives.block_summary(relatives.layers_named(effnet, "block2b_"))["layers"]
     assert words == ["conv 1×1 → 144", "BN", "swish", "depthwise 3×3", "BN", "swish", "global average", "reshape",
                      "conv 1×1 → 6 + swish", "conv 1×1 → 144 + sigmoid", "multiply", "conv 1×1 → 24", "BN", "dropout",
                      "add"]
-    assert blocks.describe_layer(keras.layers.ReLU()) == "ReLU"
-    assert blocks.describe_layer(keras.layers.DepthwiseConv2D(3, strides=2)) == "depthwise 3×3 /2"
+    assert relatives.describe_layer(keras.layers.ReLU()) == "ReLU"
+    assert relatives.describe_layer(keras.layers.DepthwiseConv2D(3, strides=2)) == "depthwise 3×3 /2"
 
 
 def test_relu6_statistics_and_the_fixed_point_step(small_base):
-    stats = blocks.relu6_statistics(small_base, images(SMALL))
+    stats = relu6.relu6_statistics(small_base, images(SMALL))
     assert len(stats) == 35 and stats[0]["layer"] == "Conv1_relu"
     for row in stats:
         assert 0 <= row["clipped"] <= 1 - row["zeroed"] and row["largest"] > 0
         assert (row["clipped"] > 0) == (row["largest"] > 6)
-    assert blocks.fixed_point_step(6) == pytest.approx(6 / 255)
-    assert blocks.fixed_point_step(1, bits=4) == pytest.approx(1 / 15)
+    assert relu6.fixed_point_step(6) == pytest.approx(6 / 255)
+    assert relu6.fixed_point_step(1, bits=4) == pytest.approx(1 / 15)

@@ -7,13 +7,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lessons import colour_augmentation as ca, data, paths  # noqa: E402
+from lessons import colour_augmentation as ca, data, paths, pipeline  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def photos():
     dataset = data.scan(paths.SAMPLE_DATA, progress=False)
-    return data.load_images(dataset.paths(range(0, 100, 4)), 64, progress=False)
+    return pipeline.load_images(dataset.paths(range(0, 100, 4)), 64, progress=False)
 
 
 def rotation(seed=0):
@@ -123,7 +123,7 @@ def test_saves_and_loads_in_a_keras_model(photos, tmp_path):
 def test_runs_in_the_course_tf_data_pipeline(photos):
     layer = ca.fit(photos, sigma=1.0, seed=0)
     labels = np.arange(len(photos)) % 10
-    batch, _ = next(iter(data.batches(photos, labels, 10, batch_size=8, augment=layer)))
+    batch, _ = next(iter(pipeline.batches(photos, labels, 10, batch_size=8, augment=layer)))
     assert batch.shape == (8, *photos.shape[1:])
     assert not np.allclose(np.asarray(batch), photos[:8])
 

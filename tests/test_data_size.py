@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lessons import data, data_size, model as mv2, paths  # noqa: E402
+from lessons import data, data_size, model as mv2, paths, pipeline, splits  # noqa: E402
 from tests.conftest import weights_for_tests  # noqa: E402
 
 TINY = 32  # the smallest input MobileNetV2 takes: the whole real network, at a fraction of the cost
@@ -15,8 +15,8 @@ TINY = 32  # the smallest input MobileNetV2 takes: the whole real network, at a 
 @pytest.fixture(scope="module")
 def sample():
     dataset = data.scan(paths.SAMPLE_DATA, progress=False)
-    split = data.split(dataset, seed=0)
-    load = lambda part: data.load_images(dataset.paths(getattr(split, part)), TINY, progress=False)  # noqa: E731
+    split = splits.split(dataset, seed=0)
+    load = lambda part: pipeline.load_images(dataset.paths(getattr(split, part)), TINY, progress=False)  # noqa: E731
     return load("train"), dataset.labels[split.train], load("test"), dataset.labels[split.test]
 
 

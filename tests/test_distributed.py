@@ -29,11 +29,11 @@ TIMEOUT = 150  # seconds any process of these tests may run: nothing may hang CI
 
 def _photos():
     """20 sample photos in a fixed mix of classes: 13 train (batches of 8 and 5), 7 validate."""
-    from lessons import data
+    from lessons import data, pipeline
 
     dataset = data.scan(paths.SAMPLE_DATA, progress=False)
     chosen = np.random.default_rng(0).permutation(len(dataset))[:20]
-    pixels = data.load_images(dataset.paths(chosen), SIZE, progress=False)
+    pixels = pipeline.load_images(dataset.paths(chosen), SIZE, progress=False)
     return pixels, dataset.labels[chosen], len(dataset.class_names)
 
 
@@ -41,7 +41,7 @@ def _train(strategy, train_count, epochs=1, callbacks=()):
     """The same seeded model trained under ``strategy``: (model, history)."""
     import keras
 
-    from lessons import data
+    from lessons import pipeline
     from lessons import model as mv2
 
     pixels, labels, classes = _photos()
@@ -51,8 +51,8 @@ def _train(strategy, train_count, epochs=1, callbacks=()):
         mv2.set_trainable_from(model, 15)  # blocks 15, 16 and the top conv train; BatchNorm stays frozen
         model.compile(optimizer=keras.optimizers.SGD(0.01), metrics=["accuracy"],
                       loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1))
-    train = data.batches(pixels[:train_count], labels[:train_count], classes, batch_size=8)
-    val = data.batches(pixels[13:], labels[13:], classes, batch_size=4)
+    train = pipeline.batches(pixels[:train_count], labels[:train_count], classes, batch_size=8)
+    val = pipeline.batches(pixels[13:], labels[13:], classes, batch_size=4)
     return model, distribute.fit(model, train, val, strategy, 0, epochs, callbacks, verbose=0)
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from lessons import data, feature_cache, model as mv2, paths
+from lessons import data, feature_cache, model as mv2, paths, pipeline
 from tests.conftest import SMALL_SIZE, weights_for_tests
 
 
@@ -15,7 +15,7 @@ def classifier():
 def sample():
     dataset = data.scan(paths.SAMPLE_DATA, progress=False)
     chosen = np.arange(0, 100, 5)
-    return data.load_images(dataset.paths(chosen), SMALL_SIZE, progress=False), dataset.labels[chosen]
+    return pipeline.load_images(dataset.paths(chosen), SMALL_SIZE, progress=False), dataset.labels[chosen]
 
 
 def test_timing_phase1_both_ways_leaves_the_model_alone(classifier, sample):
@@ -42,6 +42,6 @@ def test_no_augmentation_means_no_shift_and_real_augmentation_moves_features(cla
     np.testing.assert_allclose(still.augmented_vs_plain, 0, atol=1e-5)
     np.testing.assert_allclose(still.two_copies, 0, atol=1e-5)
     assert (still.nearest_other > 0).all()
-    moved = feature_cache.augmentation_shift(classifier, pixels, data.augmentation(seed=3))
+    moved = feature_cache.augmentation_shift(classifier, pixels, pipeline.augmentation(seed=3))
     assert len(moved.augmented_vs_plain) == len(pixels)
     assert np.median(moved.augmented_vs_plain) > 0.01 and np.median(moved.two_copies) > 0.01

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lessons import data, evaluation, gallery, paths  # noqa: E402
+from lessons import data, evaluation, gallery, paths, pipeline, splits  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def images_in(fig):
 
 
 def test_class_counts_stack_the_parts(sample):
-    split = data.split(sample, seed=0)
+    split = splits.split(sample, seed=0)
     counts = {part: sample.class_counts(getattr(split, part)) for part in ("train", "val", "test")}
     fig = gallery.class_counts_figure(counts)
     assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 1
@@ -46,8 +46,8 @@ def test_the_photo_grid_has_a_row_per_class(sample):
 
 
 def test_the_augmentation_preview_shows_the_original_and_its_copies(sample):
-    photo = data.load_images(sample.paths([0]), 64, progress=False)[0]
-    fig = gallery.augmentation_figure(photo, data.augmentation(seed=0), copies=5)
+    photo = pipeline.load_images(sample.paths([0]), 64, progress=False)[0]
+    fig = gallery.augmentation_figure(photo, pipeline.augmentation(seed=0), copies=5)
     shown = [ax.images[0].get_array() for ax in fig.axes if ax.images]
     assert len(shown) == 6
     np.testing.assert_array_equal(shown[0], photo)

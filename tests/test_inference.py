@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lessons import checkpoint, data, images
+from lessons import checkpoint, data, images, pipeline
 from lessons.inference import Classifier, CheckpointError
 from lessons.paths import SAMPLE_DATA
 
@@ -95,7 +95,7 @@ def test_the_reference_checkpoint_is_right_on_its_held_out_sample(reference):
     sample = data.scan(SAMPLE_DATA, progress=False)
     assert set(sample.files) <= set(split.test)
     clf = Classifier.load(reference, runtime="keras")
-    predicted = clf.predict_pixels(data.load_images(sample.paths(), clf.image_size, progress=False)).argmax(axis=1)
+    predicted = clf.predict_pixels(pipeline.load_images(sample.paths(), clf.image_size, progress=False)).argmax(axis=1)
     expected = [clf.labels.index(sample.class_names[i]) for i in sample.labels]
     assert np.mean(predicted == expected) >= 0.85
 
@@ -104,7 +104,7 @@ def test_int8_agrees_with_the_float_model(reference):
     keras_clf = Classifier.load(reference, runtime="keras")
     int8_clf = Classifier.load(reference, runtime="int8")
     sample = data.scan(SAMPLE_DATA, progress=False)
-    pixels = data.load_images(sample.paths(), keras_clf.image_size, progress=False)
+    pixels = pipeline.load_images(sample.paths(), keras_clf.image_size, progress=False)
     float_top = keras_clf.predict_pixels(pixels).argmax(axis=1)
     int8_top = int8_clf.predict_pixels(pixels).argmax(axis=1)
     assert np.mean(float_top == int8_top) >= 0.95

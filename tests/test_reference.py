@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from lessons import checkpoint, data, paths, results
+from lessons import checkpoint, paths, pipeline, results
 from lessons.inference import Classifier
 from tests.conftest import run_cli
 
@@ -47,7 +47,7 @@ def test_the_sample_photos_are_byte_copies_of_the_shared_set(shared_dir):
 def test_split(reference, shared_dir):
     """The reference checkpoint's 661 held-out photos, from ../shared/data/waste-full."""
     photos, labels = checkpoint.split_photos(reference, "test")
-    return data.load_images(photos, 224, progress=False), labels
+    return pipeline.load_images(photos, 224, progress=False), labels
 
 
 @pytest.mark.slow

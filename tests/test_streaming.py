@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from lessons import checkpoint, data, streaming
+from lessons import checkpoint, data, pipeline, streaming
 from lessons.inference import Classifier
 from lessons.paths import SAMPLE_DATA
 from tests.conftest import run_cli
@@ -32,14 +32,14 @@ def test_the_batches_hold_the_pixels_labels_and_order_of_the_loaded_array():
     assert [len(index) for index, _, _ in batches] == [32, 32, 32, 4]
     index, pixels, streamed_labels = (np.concatenate(part) for part in zip(*batches))
     assert index.tolist() == list(range(len(PHOTOS))) and streamed_labels.tolist() == labels.tolist()
-    assert pixels.dtype == np.uint8 and np.array_equal(pixels, data.load_images(PHOTOS, SIZE, progress=False))
+    assert pixels.dtype == np.uint8 and np.array_equal(pixels, pipeline.load_images(PHOTOS, SIZE, progress=False))
 
 
 def test_training_batches_of_a_stream_are_those_of_the_loaded_array_epoch_after_epoch():
     """tf.data reads the stream batch by batch, in the order it shuffles the array: same seed, same batches."""
     labels = np.arange(len(PHOTOS)) % 10
-    streamed = data.batches(streaming.PhotoStream(PHOTOS, SIZE, labels), labels, 10, 16, shuffle_seed=3)
-    loaded = data.batches(data.load_images(PHOTOS, SIZE, progress=False), labels, 10, 16, shuffle_seed=3)
+    streamed = pipeline.batches(streaming.PhotoStream(PHOTOS, SIZE, labels), labels, 10, 16, shuffle_seed=3)
+    loaded = pipeline.batches(pipeline.load_images(PHOTOS, SIZE, progress=False), labels, 10, 16, shuffle_seed=3)
     for epoch in range(2):  # reshuffled each epoch, identically
         for (x1, y1), (x2, y2) in zip(streamed, loaded, strict=True):
             assert x1.dtype == x2.dtype and np.array_equal(x1, x2) and np.array_equal(y1, y2)
@@ -49,7 +49,7 @@ def test_training_batches_leave_out_an_unreadable_photo_with_its_label(photos):
     labels = np.arange(len(photos)) % 10
     damage(photos[5])
     stream = streaming.PhotoStream(photos, SIZE, labels, skip_bad=True)
-    batches = list(data.batches(stream, labels, 10, 16))
+    batches = list(pipeline.batches(stream, labels, 10, 16))
     assert sum(len(x) for x, _ in batches) == len(photos) - 1 and stream.skipped == [str(photos[5])]
     first = np.concatenate([y for _, y in batches]).argmax(1)
     assert first.tolist() == np.delete(labels, 5).tolist()
@@ -59,7 +59,7 @@ def test_predictions_are_those_of_the_loaded_array(small_checkpoint):
     clf = Classifier.load(small_checkpoint, "keras")
     found, _, probabilities = streaming.PhotoStream(PHOTOS, clf.image_size).predict(clf.predict_pixels,
                                                                                    progress=False)
-    expected = clf.predict_pixels(data.load_images(PHOTOS, clf.image_size, progress=False))
+    expected = clf.predict_pixels(pipeline.load_images(PHOTOS, clf.image_size, progress=False))
     assert found.tolist() == list(range(len(PHOTOS)))
     np.testing.assert_allclose(probabilities, expected, atol=1e-6)
 

@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from lessons import checkpoint, data, model as mv2, paths, streaming, training
+from lessons import checkpoint, data, model as mv2, paths, pipeline, splits, streaming, training
 from lessons.inference import Classifier
 from lessons.paths import SAMPLE_DATA
 from tests.conftest import SMALL_SIZE, weights_for_tests
@@ -21,8 +21,8 @@ def small_config(**changes):
 @pytest.fixture(scope="module")
 def sample_arrays():
     dataset = data.scan(SAMPLE_DATA, progress=False)
-    split = data.split(dataset, seed=0)
-    x = {p: data.load_images(dataset.paths(getattr(split, p)), SMALL_SIZE, progress=False)
+    split = splits.split(dataset, seed=0)
+    x = {p: pipeline.load_images(dataset.paths(getattr(split, p)), SMALL_SIZE, progress=False)
          for p in ("train", "val")}
     y = {p: dataset.labels[getattr(split, p)] for p in ("train", "val")}
     return x, y
@@ -31,7 +31,7 @@ def sample_arrays():
 @pytest.fixture(scope="module")
 def sample_streams():
     dataset = data.scan(SAMPLE_DATA, progress=False)
-    split = data.split(dataset, seed=0)
+    split = splits.split(dataset, seed=0)
     return {p: streaming.PhotoStream(dataset.paths(getattr(split, p)), SMALL_SIZE, dataset.labels[getattr(split, p)])
             for p in ("train", "val")}
 
@@ -69,7 +69,7 @@ def test_cached_features_are_a_memory_mapped_file_equal_to_the_features_in_memor
 
 def _break_a_training_photo_after_the_scan(monkeypatch):
     """A photo that scans well, then turns unreadable before training reads it (a disk, a sync)."""
-    broken, split = [], data.split
+    broken, split = [], splits.split
 
     def split_then_break(dataset, *args, **kwargs):
         parts = split(dataset, *args, **kwargs)
@@ -77,7 +77,7 @@ def _break_a_training_photo_after_the_scan(monkeypatch):
         broken[0].write_bytes(b"no longer a JPEG")
         return parts
 
-    monkeypatch.setattr(training.data, "split", split_then_break)
+    monkeypatch.setattr(training.splits, "split", split_then_break)
     return broken
 
 

@@ -78,7 +78,7 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessons import blocks, convcost, manifold
+from lessons import architecture, block_memory, blocks, convcost, manifold, real_blocks, relatives, relu6
 from lessons.exercises import week2
 from lessons.notebook import show_source
 from widgets import manifold as spiral_widget
@@ -229,7 +229,7 @@ print("Blocks below are built by", "your inverted_residual." if block_is_right e
 # would hold for any weights; the next cell says which ones these are).
 
 # %%
-base, weights_source = blocks.load_real_model(224)
+base, weights_source = real_blocks.load_real_model(224)
 print(f"keras.applications.MobileNetV2 at 224×224 px with {weights_source}.")
 
 # %% [markdown]
@@ -238,10 +238,10 @@ print(f"keras.applications.MobileNetV2 at 224×224 px with {weights_source}.")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-spec = blocks.read_block(base, 2)
+spec = real_blocks.read_block(base, 2)
 print(spec)
-ours = blocks.build_block(spec, your_block)
-for mine, real in itertools.zip_longest(ours.layers[1:], blocks.block_layers(base, 2)):
+ours = real_blocks.build_block(spec, your_block)
+for mine, real in itertools.zip_longest(ours.layers[1:], real_blocks.block_layers(base, 2)):
     mine_text = f"{mine.name:<22} {type(mine).__name__:<20} {str(mine.output.shape[1:]):<16}" if mine else " " * 60
     print(f"{mine_text} real model: {real.name if real else '-'}")
 
@@ -252,17 +252,17 @@ for mine, real in itertools.zip_longest(ours.layers[1:], blocks.block_layers(bas
 # expansion), block 2 (stride 1 with a residual add), and two stride-2 blocks (with the padding layer):
 
 # %%
-show_source(blocks.compare_with_real)
+show_source(real_blocks.compare_with_real)
 
 # %%
-photos = blocks.sample_batch(224, PHOTOS)
-differences = {k: blocks.compare_with_real(base, k, blocks.block_input(base, k, photos), your_block)
+photos = real_blocks.sample_batch(224, PHOTOS)
+differences = {k: real_blocks.compare_with_real(base, k, real_blocks.block_input(base, k, photos), your_block)
                for k in (0, 2, 3, 13)}
 
 # %%
 # NBVAL_CHECK_OUTPUT
 for k, difference in differences.items():
-    spec = blocks.read_block(base, k)
+    spec = real_blocks.read_block(base, k)
     if spec.s == 2:
         extra = f"pads {base.get_layer(blocks.prefix(k) + 'pad').padding}"
     else:
@@ -284,13 +284,13 @@ for k, difference in differences.items():
 # layers of the real model (nothing typed in), and we print it beside the table as printed in the paper.
 
 # %%
-show_source(blocks.read_block)
+show_source(real_blocks.read_block)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-table = blocks.read_table2(base)
-print(blocks.format_table2(table))
-assert table == blocks.PAPER_TABLE2[:len(table)]
+table = architecture.read_table2(base)
+print(architecture.format_table2(table))
+assert table == architecture.PAPER_TABLE2[:len(table)]
 
 # %% [markdown]
 # The table agrees with the model. The paper's *text*, though, gives another count: "the initial fully
@@ -299,21 +299,21 @@ assert table == blocks.PAPER_TABLE2[:len(table)]
 
 # %%
 # NBVAL_CHECK_OUTPUT
-counts = blocks.count_layers(base)
-in_table = sum(row[4] for row in blocks.PAPER_TABLE2 if row[1] == "bottleneck")
+counts = architecture.count_layers(base)
+in_table = sum(row[4] for row in architecture.PAPER_TABLE2 if row[1] == "bottleneck")
 print(f"bottleneck blocks in the real model:          {counts['bottleneck blocks']}")
 print(f"bottleneck blocks in Table 2 (the sum of n):  {in_table}")
-print(f"'residual bottleneck layers' in the text:     {blocks.PAPER_BOTTLENECK_COUNT}")
+print(f"'residual bottleneck layers' in the text:     {architecture.PAPER_BOTTLENECK_COUNT}")
 print(f"blocks that really add their input:           {counts['blocks with a residual add']}")
 print(f"convolutions outside the blocks:              {counts['convolutions outside the blocks']} "
       f"({' and '.join(counts['outside'])})")
 print(f"convolution layers in all (with depthwise):   {counts['convolution layers in all']}")
 together = counts["bottleneck blocks"] + counts["convolutions outside the blocks"]
-print(f"\nThe only count that gives {blocks.PAPER_BOTTLENECK_COUNT}: the stem conv + the {counts['bottleneck blocks']} "
-      f"bottlenecks + the last 1×1 conv = {together}, every row of Table 2 before the pooling with each bottleneck "
-      f"counted n times. Only {counts['blocks with a residual add']} of the {counts['bottleneck blocks']} blocks "
-      f"have a residual connection.")
-assert counts["bottleneck blocks"] == in_table and together == blocks.PAPER_BOTTLENECK_COUNT
+print(f"\nThe only count that gives {architecture.PAPER_BOTTLENECK_COUNT}: the stem conv + the "
+      f"{counts['bottleneck blocks']} bottlenecks + the last 1×1 conv = {together}, every row of Table 2 before the "
+      f"pooling with each bottleneck counted n times. Only {counts['blocks with a residual add']} of the "
+      f"{counts['bottleneck blocks']} blocks have a residual connection.")
+assert counts["bottleneck blocks"] == in_table and together == architecture.PAPER_BOTTLENECK_COUNT
 
 # %% [markdown]
 # So: the model and the table agree with each other, the text does not. The paper never says where its count
@@ -332,7 +332,7 @@ assert counts["bottleneck blocks"] == in_table and together == blocks.PAPER_BOTT
 # NBVAL_CHECK_OUTPUT
 NOTES_LAYERS = 53  # quoted from lecture notes 000
 full = convcost.mobilenetv2(include_top=True)
-layer_count = blocks.layer_counts(full)
+layer_count = architecture.layer_counts(full)
 kinds = layer_count["by kind"]
 print(f"Keras layers in keras.applications.MobileNetV2 with its classifier: {layer_count['keras layers']} "
       f"({len(base.layers)} in the base without it, the one the course fine-tunes)")
@@ -363,14 +363,14 @@ assert layer_count["convolution and dense layers"] == NOTES_LAYERS and layer_cou
 # %%
 # NBVAL_CHECK_OUTPUT
 v1 = keras.applications.MobileNet(weights=None)
-v1_count = blocks.layer_counts(v1)
+v1_count = architecture.layer_counts(v1)
 v1_blocks = v1_count["by kind"]["DepthwiseConv2D"]
 print(f"MobileNet v1: {v1_blocks} depthwise separable blocks, {v1_count['by kind'].get('Add', 0)} residual adds, "
       f"{v1_count['keras layers']} Keras layers")
 for k in (1, 2, 3):
-    summary = blocks.block_summary(blocks.v1_block_layers(v1, k))
+    summary = relatives.block_summary(relatives.v1_block_layers(v1, k))
     print(f"  block {k}: {' → '.join(summary['layers'])}   ({summary['convolutions']} convolutions)")
-v2_blocks = len(blocks.block_numbers(base))
+v2_blocks = len(real_blocks.block_numbers(base))
 assert v1_blocks == 13 and v1_count["by kind"].get("Add", 0) == 0
 
 # %% [markdown]
@@ -380,11 +380,11 @@ assert v1_blocks == 13 and v1_count["by kind"].get("Add", 0) == 0
 
 # %%
 # NBVAL_CHECK_OUTPUT
-v1_width = blocks.read_block(base, 2).input_shape[:2] + (blocks.v1_block_layers(v1, 3)[0].input.shape[-1],)
-family = {"v1 block 3": blocks.block_summary(blocks.v1_block_layers(v1, 3)),
-          "v2 block 2": blocks.block_summary(blocks.block_layers(base, 2)),
-          "v2 block at v1's width": blocks.block_summary(blocks.build(your_block, v1_width, 6, v1_width[-1], 1,
-                                                                      "v2_wide_").layers[1:])}
+v1_width = real_blocks.read_block(base, 2).input_shape[:2] + (relatives.v1_block_layers(v1, 3)[0].input.shape[-1],)
+family = {"v1 block 3": relatives.block_summary(relatives.v1_block_layers(v1, 3)),
+          "v2 block 2": relatives.block_summary(real_blocks.block_layers(base, 2)),
+          "v2 block at v1's width": relatives.block_summary(blocks.build(your_block, v1_width, 6, v1_width[-1], 1,
+                                                                         "v2_wide_").layers[1:])}
 print(f"{'':<24}{'input → output':>26}{'convs':>7}{'add':>5}{'params':>10}{'M mult-adds':>13}")
 for label, row in family.items():
     shapes = f"{'×'.join(map(str, row['input']))} → {'×'.join(map(str, row['output']))}"
@@ -426,11 +426,11 @@ assert (v1_count["convolution and dense layers"], layer_count["convolution and d
 # %%
 # NBVAL_CHECK_OUTPUT
 effnet = keras.applications.EfficientNetB0(weights=None)
-mbconv_layers = blocks.layers_named(effnet, "block2b_")
+mbconv_layers = relatives.layers_named(effnet, "block2b_")
 for layer in mbconv_layers:
-    print(f"  {layer.name:<26} {blocks.describe_layer(layer):<26} {str(layer.output.shape[1:]):<16} "
+    print(f"  {layer.name:<26} {relatives.describe_layer(layer):<26} {str(layer.output.shape[1:]):<16} "
           f"{layer.count_params():>6,} params")
-mbconv = blocks.block_summary(mbconv_layers)
+mbconv = relatives.block_summary(mbconv_layers)
 squeeze = [layer for layer in mbconv_layers if isinstance(layer, keras.layers.Conv2D) and layer.output.shape[1] == 1]
 se_params = sum(layer.count_params() for layer in squeeze)
 print(f"EfficientNet-B0 block 2b: {mbconv['params']:,} params, {mbconv['macs'] / 1e6:.1f} M mult-adds; MobileNetV2 "
@@ -440,9 +440,9 @@ print(f"squeeze-and-excitation: {reduce.input.shape[-1]} → {reduce.filters} �
       f"convs on a 1×1 map, {se_params:,} params ({reduce.filters} = {reduce.filters / mbconv['input'][-1]:g} × the "
       f"block's {mbconv['input'][-1]} input channels)")
 after_projection = mbconv_layers[[layer.name for layer in mbconv_layers].index("block2b_project_bn") + 1:]
-print("after the projection's BN:", ", ".join(blocks.describe_layer(layer) for layer in after_projection))
+print("after the projection's BN:", ", ".join(relatives.describe_layer(layer) for layer in after_projection))
 assert mbconv["input"] == family["v2 block 2"]["input"] and mbconv["residual add"]
-assert [blocks.describe_layer(layer) for layer in after_projection] == ["dropout", "add"]  # linear bottleneck kept
+assert [relatives.describe_layer(layer) for layer in after_projection] == ["dropout", "add"]  # linear bottleneck kept
 
 # %% [markdown]
 # Read from the top: the same expansion (1×1 conv, BN), the same depthwise conv, the same *linear* projection and the
@@ -463,8 +463,8 @@ assert [blocks.describe_layer(layer) for layer in after_projection] == ["dropout
 # tensor has as many channels as block 2's expanded one.
 
 # %%
-spec = blocks.read_block(base, 2)
-mobilenet_block = blocks.build_block(spec, your_block)
+spec = real_blocks.read_block(base, 2)
+mobilenet_block = real_blocks.build_block(spec, your_block)
 wide = keras.Input((*spec.input_shape[:2], spec.t * spec.input_shape[-1]), name="resnet_input")
 resnet_block = keras.Model(wide, blocks.classic_bottleneck(wide, narrow=spec.input_shape[-1]), name="resnet")
 
@@ -495,11 +495,11 @@ plt.show()
 # `block_memory` computes both for every block of the real model, from its layer shapes at 224 px:
 
 # %%
-show_source(blocks.block_memory)
+show_source(block_memory.block_memory)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-memory = blocks.block_memory(base)
+memory = block_memory.block_memory(base)
 print(f"{'block':>5} {'input':>9} {'expanded':>10} {'output':>9} {'layer by layer':>15} {'streamed':>9}   (floats)")
 for row in memory:
     print(f"{row['block']:>5} {row['input']:>9,} {row['expanded']:>10,} {row['output']:>9,} "
@@ -524,8 +524,8 @@ plt.show()
 # NBVAL_CHECK_OUTPUT
 largest = max(memory, key=lambda row: row["output"])
 shape = tuple(base.get_layer(blocks.prefix(largest["block"]) + "project_BN").output.shape[1:])
-largest_bytes = largest["output"] * blocks.PAPER_BYTES_PER_ACTIVATION
-paper = blocks.PAPER_TABLE3_LARGEST
+largest_bytes = largest["output"] * block_memory.PAPER_BYTES_PER_ACTIVATION
+paper = block_memory.PAPER_TABLE3_LARGEST
 print(f"largest tensor passed between blocks: block {largest['block']}'s output {shape} = "
       f"{largest['output']:,} values = {largest_bytes:,} bytes at 16 bits")
 print(f"the paper's Table 3 (quoted): {paper['channels']} channels at {paper['size'][0]}×{paper['size'][1]}, "
@@ -547,7 +547,8 @@ print(f"largest expanded tensor (never needed whole when streamed): block {expan
 # %%
 # NBVAL_CHECK_OUTPUT
 place = week2.DECISION_BLOCK
-expansion_table = blocks.expansion_costs(your_block, place["input_shape"], place["c"], place["s"], week2.EXPANSIONS)
+expansion_table = block_memory.expansion_costs(your_block, place["input_shape"], place["c"], place["s"],
+                                               week2.EXPANSIONS)
 print(f"{'t':>3}{'params':>9}{'M mult-adds':>13}{'largest tensor':>16}{'peak, layer by layer':>22}"
       f"{'peak, streamed':>16}   (values)")
 for row in expansion_table:
@@ -659,7 +660,7 @@ assert curves["relu"][-1] < 1e-9
 
 # %%
 # NBVAL_CHECK_OUTPUT
-follows = blocks.what_relu6_follows(base)
+follows = relu6.what_relu6_follows(base)
 for source, count in follows.items():
     print(f"{count:>3} ReLU6 layers read the output of a {source} layer")
 print(f"ReLU6 layers after a projection: {follows.get('project_BN', 0)}")
@@ -676,10 +677,10 @@ assert "project_BN" not in follows
 # through that layer. What reaches each ReLU6 of the real model from the sample photos:
 
 # %%
-relu_stats = blocks.relu6_statistics(base, photos)
-relu6_step = blocks.fixed_point_step(6)
+relu_stats = relu6.relu6_statistics(base, photos)
+relu6_step = relu6.fixed_point_step(6)
 largest = np.array([row["largest"] for row in relu_stats])
-coarser = np.array([blocks.fixed_point_step(value) for value in largest]) / relu6_step
+coarser = np.array([relu6.fixed_point_step(value) for value in largest]) / relu6_step
 print(f"{len(relu_stats)} ReLU6 layers, {len(photos)} photos. 8-bit step of a ReLU6 output: 6/255 = {relu6_step:.4f}")
 print(f"largest input of each ReLU6: median {np.median(largest):.1f}, the largest {largest.max():.1f} "
       f"({relu_stats[int(largest.argmax())]['layer']})")

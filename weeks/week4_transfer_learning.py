@@ -97,7 +97,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessons import (baseline, batchnorm, checkpoint, colour_augmentation, data, data_size, devices, distribute,
-                     evaluation, feature_cache, gallery, paths, training)
+                     evaluation, feature_cache, gallery, paths, pipeline, splits, training)
 from lessons import model as mv2
 from lessons.exercises import week4
 from lessons.exercises.week4 import check_compile_for_phase2, check_phase1, check_phase2, check_unfreeze_from
@@ -119,7 +119,7 @@ print(f"{MODE} mode: photos from {checkpoint.relative_to_repo(data_root)} at {IM
 # ## 1. Look at the data first
 #
 # Before any training, look at what the network will learn from. `data.scan` decodes every
-# photo (a broken file fails now, not in the middle of an epoch), and `data.split` deals the
+# photo (a broken file fails now, not in the middle of an epoch), and `splits.split` deals the
 # photos into training, validation and test parts, class by class, keeping near-duplicate
 # photos in one part, so that test photos are truly new. `training.train` makes exactly the
 # same split from the same seed; section 5 checks that it did.
@@ -129,7 +129,7 @@ print(f"{MODE} mode: photos from {checkpoint.relative_to_repo(data_root)} at {IM
 config = training.TrainConfig(data=data_root, image_size=IMAGE_SIZE, phase1_epochs=PHASE1_EPOCHS,
                               phase2_epochs=PHASE2_EPOCHS, fine_tune_from=FINE_TUNE_FROM)
 dataset = data.scan(config.data, progress=False)
-split = data.split(dataset, config.seed, config.val_fraction, config.test_fraction)
+split = splits.split(dataset, config.seed, config.val_fraction, config.test_fraction)
 parts = ("train", "val", "test")
 
 # %%
@@ -167,11 +167,11 @@ plt.show()
 # photos by heart. These are the course's layers; they act only in training:
 
 # %%
-show_source(data.augmentation)
+show_source(pipeline.augmentation)
 
 # %%
-augment = data.augmentation(seed=config.seed)
-one_photo = data.load_images(dataset.paths(split.train[:1]), IMAGE_SIZE, progress=False)[0]
+augment = pipeline.augmentation(seed=config.seed)
+one_photo = pipeline.load_images(dataset.paths(split.train[:1]), IMAGE_SIZE, progress=False)[0]
 gallery.augmentation_figure(one_photo, augment)
 plt.show()
 
@@ -187,7 +187,7 @@ plt.show()
 show_source(baseline.build_baseline)
 
 # %%
-x = {part: data.load_images(dataset.paths(getattr(split, part)), IMAGE_SIZE, progress=False) for part in parts}
+x = {part: pipeline.load_images(dataset.paths(getattr(split, part)), IMAGE_SIZE, progress=False) for part in parts}
 y = {part: dataset.labels[getattr(split, part)] for part in parts}
 num_classes = len(dataset.class_names)
 
@@ -279,7 +279,7 @@ assert sorted(stored) == sorted(expected)
 
 # %%
 sample = data.scan(paths.SAMPLE_DATA, progress=False)
-sample_pixels = data.load_images(sample.paths(), IMAGE_SIZE, progress=False)
+sample_pixels = pipeline.load_images(sample.paths(), IMAGE_SIZE, progress=False)
 keras.utils.set_random_seed(config.seed)  # the same random weights at every run
 random_clf = mv2.build_classifier(num_classes, IMAGE_SIZE, weights="none")
 # Batches of 50: the 100 photos in two batches of one shape, so that Keras traces one graph a model.
@@ -347,7 +347,7 @@ print(f"{config.phase1_epochs} phase-1 epochs: {graph_total:.1f} s through the g
 # feature vector's length, beside the distance to the closest *other* photo for scale:
 
 # %%
-shift = feature_cache.augmentation_shift(clf, x["train"][:32], data.augmentation(seed=config.seed + 1))
+shift = feature_cache.augmentation_shift(clf, x["train"][:32], pipeline.augmentation(seed=config.seed + 1))
 print(f"an augmented copy vs the photo:        {np.median(shift.augmented_vs_plain):.0%} (median over photos)")
 print(f"two augmented copies of one photo:     {np.median(shift.two_copies):.0%}")
 print(f"the photo vs the closest other photo:  {np.median(shift.nearest_other):.0%}")
@@ -505,7 +505,7 @@ assert pca_moved < moved["brightness and contrast ±20%"] < course_moved
 # cached features. `phase1(base, train, val, num_classes, epochs, lr, callbacks)` gets
 #
 # - `base`: a `keras.applications.MobileNetV2` without its top, ImageNet weights;
-# - `train`, `val`: batches of (cached pooled features, one-hot labels), as `data.batches` makes
+# - `train`, `val`: batches of (cached pooled features, one-hot labels), as `pipeline.batches` makes
 #   them (already shuffled: pass `shuffle=False` to `fit`, or Keras warns that it ignores it);
 # - `num_classes`, `epochs`, `lr`, and `callbacks` to pass on to `fit` (the notebook passes early stopping).
 #
@@ -977,7 +977,7 @@ print(f"{len(batchnorm.batchnorm_layers(reference))} BatchNormalization layers i
 # %%
 assert list(sample.class_names) == reference_labels, "the sample's classes are the reference's outputs"
 chosen = np.concatenate([np.flatnonzero(sample.labels == c)[:BN_PHOTOS_PER_CLASS] for c in range(num_classes)])
-bn_pixels = data.load_images(sample.paths(chosen), reference_meta.image_size, progress=False)
+bn_pixels = pipeline.load_images(sample.paths(chosen), reference_meta.image_size, progress=False)
 bn_accuracy = batchnorm.accuracy_by_batch_size(reference, bn_pixels, sample.labels[chosen], batch_sizes=(1, 4, 16))
 for setting, accuracy in bn_accuracy.items():
     name = setting if isinstance(setting, str) else f"batch statistics, batches of {setting}"
@@ -1100,9 +1100,9 @@ keras.utils.set_random_seed(config.seed)
 my_base = mv2.build_backbone(IMAGE_SIZE, weights=config.weights)
 extract = week4.feature_extractor(my_base)
 cache = {part: extract.predict(x[part], batch_size=64, verbose=0) for part in parts}  # one pass each, then never again
-feature_batches = {"train": data.batches(cache["train"], y["train"], num_classes, config.batch_size,
-                                         shuffle_seed=config.seed),
-                   "val": data.batches(cache["val"], y["val"], num_classes, config.batch_size)}
+feature_batches = {"train": pipeline.batches(cache["train"], y["train"], num_classes, config.batch_size,
+                                             shuffle_seed=config.seed),
+                   "val": pipeline.batches(cache["val"], y["val"], num_classes, config.batch_size)}
 
 
 def early_stopping():
@@ -1111,7 +1111,7 @@ def early_stopping():
 
 def test_accuracy(model, inputs):
     """Accuracy on the test photos; evaluate reuses the test step that fit traced for validation."""
-    batches = data.batches(inputs, y["test"], num_classes, config.batch_size)
+    batches = pipeline.batches(inputs, y["test"], num_classes, config.batch_size)
     return model.evaluate(batches, verbose=0, return_dict=True)["accuracy"]
 
 
@@ -1121,9 +1121,9 @@ my_model, my_history1 = week4.yours_or_ours(phase1, phase1_ok)(
 by_hand = {"phase 1": test_accuracy(my_history1.model, cache["test"])}  # the head on the cached test photos
 my_cut = week4.yours_or_ours(unfreeze_from, unfreeze_ok)(my_base, mv2.parse_block(FINE_TUNE_FROM))
 week4.yours_or_ours(compile_for_phase2, compile_ok)(my_model, config.phase1_lr)
-pixel_batches = {"train": data.batches(x["train"], y["train"], num_classes, config.batch_size,
-                                       shuffle_seed=config.seed, augment=data.augmentation(config.seed + 10)),
-                 "val": data.batches(x["val"], y["val"], num_classes, config.batch_size)}
+pixel_batches = {"train": pipeline.batches(x["train"], y["train"], num_classes, config.batch_size,
+                                           shuffle_seed=config.seed, augment=pipeline.augmentation(config.seed + 10)),
+                 "val": pipeline.batches(x["val"], y["val"], num_classes, config.batch_size)}
 HAND_PHASE2_EPOCHS = 2  # enough to see the count go on; training.train runs all of phase 2 in section 5
 my_history2 = week4.yours_or_ours(phase2, phase2_ok)(my_model, pixel_batches["train"], pixel_batches["val"],
                                                      my_history1, HAND_PHASE2_EPOCHS, [early_stopping()])
@@ -1397,12 +1397,12 @@ else:
 #
 # Two walls come with more photos: memory and time. `training.train` never holds the photo
 # set in memory. A `streaming.PhotoStream` keeps the list of files and decodes each batch
-# while the model trains on the one before; `data.batches` shuffles only the indices, the
+# while the model trains on the one before; `pipeline.batches` shuffles only the indices, the
 # same way for photos, for an array in memory and for phase 1's cached features (a
 # memory-mapped file on disk), so the batches are exactly those of one big array:
 
 # %%
-show_source(data.batches)
+show_source(pipeline.batches)
 
 # %%
 photo_mb = IMAGE_SIZE * IMAGE_SIZE * 3 / 1e6  # one photo as model input: uint8 pixels

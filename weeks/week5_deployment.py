@@ -85,7 +85,7 @@ try:
 except ImportError:  # no LiteRT wheel for this platform (Windows): TensorFlow's own copy
     from tensorflow.lite.python.interpreter import Interpreter
 
-from lessons import checkpoint, convcost, cpu, data, export, latency, paths, test_time, training
+from lessons import checkpoint, convcost, cpu, export, latency, paths, pipeline, test_time, training
 from lessons import model as mv2
 from lessons.exercises import call, week5
 from lessons.inference import Classifier
@@ -253,7 +253,7 @@ for t in left_float:
 
 # %%
 calibration, _ = checkpoint.split_photos(CHECKPOINT, "train", limit=export.CALIBRATION_PHOTOS)
-calibration_pixels = data.load_images(calibration, IMAGE_SIZE, progress=False)
+calibration_pixels = pipeline.load_images(calibration, IMAGE_SIZE, progress=False)
 print(f"{len(calibration)} calibration photos; the INT8 model takes a batch of shape "
       f"{int8.get_input_details()[0]['shape'].tolist()} and answers {int8.get_output_details()[0]['shape'].tolist()}")
 
@@ -437,7 +437,7 @@ week5.check_dequantise(dequantise)
 
 # %%
 test_files, test_labels = checkpoint.split_photos(CHECKPOINT, "test")
-test_pixels = data.load_images(test_files, IMAGE_SIZE, progress=False)
+test_pixels = pipeline.load_images(test_files, IMAGE_SIZE, progress=False)
 classifiers = {kind: Classifier.load(CHECKPOINT, runtime=kind) for kind in ("keras", "fp32", "dynamic", "int8")}
 predicted = {kind: clf.predict_pixels(test_pixels).argmax(axis=1) for kind, clf in classifiers.items()}
 accuracy = {kind: float(np.mean(p == test_labels)) for kind, p in predicted.items()}
@@ -575,7 +575,7 @@ print(textwrap.fill(cpu.int8_verdict(speed_up, flags), 110))
 
 # %%
 PAPER_MS = 75  # arXiv 1801.04381, Table 4: MobileNetV2 (1.0, 224 px), one large core of a Google Pixel 1, TF-Lite
-photos_224 = data.load_images(test_files[:8], 224, progress=False)
+photos_224 = pipeline.load_images(test_files[:8], 224, progress=False)
 at_224 = {f"{kind}, {n} thread{'s' * (n > 1)}": latency.tflite_runner(CHECKPOINT / checkpoint.TFLITE_FILES[kind],
                                                                        image_size=224, threads=n)
           for kind in ("fp32", "int8") for n in sorted({1, os.cpu_count()})}
@@ -641,9 +641,9 @@ week5.check_pick_runtime(pick_runtime)
 # %%
 show_source(mv2.with_flip)
 reference = Classifier.load(paths.REFERENCE_CHECKPOINT, runtime="int8")  # the format the app serves
-phase2, photos = reference.meta["phase2"], reference.meta["test"]["photos"]
+phase2, photos = reference.meta.phase2, reference.meta.test.photos
 gained = round((phase2["test_accuracy_flip"] - phase2["test_accuracy"]) * photos)
-print(f"the reference checkpoint's meta.json: test_time_flip = {reference.meta['test_time_flip']}; its Keras model "
+print(f"the reference checkpoint's meta.json: test_time_flip = {reference.meta.test_time_flip}; its Keras model "
       f"scored {phase2['test_accuracy']:.2%} on its {photos} test photos without the flip, "
       f"{phase2['test_accuracy_flip']:.2%} with it: {gained} photo{'s' * (abs(gained) != 1)} more")
 
@@ -663,7 +663,7 @@ show_source(test_time.ten_crops)
 # %%
 TTA_PHOTOS, TTA_CALLS = (10, 10) if FAST else (None, CALLS)  # None: every held-out photo
 tta_files, tta_labels, tta_source = test_time.reference_test_photos(limit=TTA_PHOTOS)
-tta_pixels = data.load_images(tta_files, reference.image_size, progress=False)
+tta_pixels = pipeline.load_images(tta_files, reference.image_size, progress=False)
 VIEWS = test_time.variants(reference.runtime)  # the bare network: the Classifier would add its own flip
 tta_correct = {name: test_time.correct(predict, tta_pixels, tta_labels) for name, predict in VIEWS.items()}
 TTA_LATENCY = latency.measure(VIEWS, tta_pixels, calls=TTA_CALLS, warmup=1)  # LiteRT traces nothing: 1 is enough
@@ -678,7 +678,7 @@ for name, result in TTA_LATENCY.items():
     print(f"{name:<10}{test_time.PASSES[name]:>7}{tta_correct[name].mean():>10.1%}{fixed:>7}{broken:>8}"
           f"{result.median * 1e3:>11.1f}{result.p90 * 1e3:>8.1f}{result.median / one_view:>6.1f}x")
 if TTA_PHOTOS is None and "test split" in tta_source:  # the number export.export recorded, flip included
-    assert tta_correct["flip"].mean() == reference.meta["exports"]["int8"]["test_accuracy"]
+    assert tta_correct["flip"].mean() == reference.meta.exports["int8"].test_accuracy
 
 # %% [markdown]
 # "Fixed" counts the photos that one view got wrong and the variant got right, "broken" the reverse: accuracy is

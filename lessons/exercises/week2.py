@@ -5,7 +5,7 @@ import functools
 
 import numpy as np
 
-from lessons import blocks, manifold
+from lessons import block_memory, blocks, manifold, real_blocks
 from lessons.exercises import call, failed, passed
 
 # (height, width, channels, t, c, s): real blocks of MobileNetV2 at 224 px, plus an odd size.
@@ -64,8 +64,8 @@ def _real_model():
     from lessons import model
 
     base = model.build_backbone(CHECK_SIZE)
-    photos = blocks.sample_batch(CHECK_SIZE, 2)
-    return base, {k: np.asarray(blocks.block_input(base, k, photos)) for k in BLOCK_CASES}
+    photos = real_blocks.sample_batch(CHECK_SIZE, 2)
+    return base, {k: np.asarray(real_blocks.block_input(base, k, photos)) for k in BLOCK_CASES}
 
 
 @functools.cache
@@ -77,7 +77,7 @@ def _keras_builder_block(input_shape, t, c, s):
 
     inputs = keras.Input(input_shape)
     outputs = _inverted_res_block(inputs, expansion=t, stride=s, alpha=1.0, filters=c, block_id=1)
-    return blocks.randomise(keras.Model(inputs, outputs, name="keras_builder_block"))
+    return real_blocks.randomise(keras.Model(inputs, outputs, name="keras_builder_block"))
 
 
 def _adds(block):
@@ -92,7 +92,7 @@ def residual_cases():
     base, _ = _real_model()
     names = {layer.name for layer in base.layers}
     cases = [(f"block {k} of the real model", spec.s, spec.input_shape[-1], spec.c, blocks.prefix(k) + "add" in names)
-             for k, spec in ((k, blocks.read_block(base, k)) for k in blocks.block_numbers(base))]
+             for k, spec in ((k, real_blocks.read_block(base, k)) for k in real_blocks.block_numbers(base))]
     odd = STRIDE2_SAME_CHANNELS
     made = _keras_builder_block(odd["input_shape"], odd["t"], odd["c"], odd["s"])
     cases.append(("a stride-2 block that keeps its channels (Keras's own block builder)", odd["s"],
@@ -205,7 +205,7 @@ def _layers_problem(ours, real, spec):
     """What is wrong with the layers that hold weights (before any number is compared), or None."""
     import collections
 
-    mine, theirs = blocks.weighted_layers(ours), blocks.weighted_layers(real)
+    mine, theirs = real_blocks.weighted_layers(ours), real_blocks.weighted_layers(real)
     got, want = collections.Counter(map(_kind, mine)), collections.Counter(map(_kind, theirs))
     if got != want:
         expansion = want["Conv2D 1×1"] - got["Conv2D 1×1"]
@@ -270,7 +270,7 @@ def _compare(inverted_residual, what, spec, real_layers, x):
     problem = _layers_problem(ours, real_layers, spec)
     if problem:
         return f"{case}: {problem}."
-    blocks.copy_weights(real_layers, ours)
+    real_blocks.copy_weights(real_layers, ours)
     right = _run(real_layers, x)
     mine = np.asarray(ours(x))
     if mine.shape != right.shape:
@@ -300,14 +300,14 @@ def check_inverted_residual(inverted_residual):
     """
     base, inputs = _real_model()
     for k in BLOCK_CASES:
-        problem = _compare(inverted_residual, f"block {k} of the real model", blocks.read_block(base, k),
-                           blocks.block_layers(base, k), inputs[k])
+        problem = _compare(inverted_residual, f"block {k} of the real model", real_blocks.read_block(base, k),
+                           real_blocks.block_layers(base, k), inputs[k])
         if problem:
             return failed(problem)
     odd = STRIDE2_SAME_CHANNELS
     made = _keras_builder_block(odd["input_shape"], odd["t"], odd["c"], odd["s"])
     x = np.random.default_rng(1).normal(0, 1, (2, *odd["input_shape"])).astype("float32")
-    spec = blocks.BlockSpec(k=None, input_shape=odd["input_shape"], t=odd["t"], c=odd["c"], s=odd["s"])
+    spec = real_blocks.BlockSpec(k=None, input_shape=odd["input_shape"], t=odd["t"], c=odd["c"], s=odd["s"])
     problem = _compare(inverted_residual, "a stride-2 block that keeps its channels, as Keras's own block builder "
                        "makes it", spec, made.layers[1:], x)
     if problem:
@@ -355,10 +355,10 @@ WAYS = ("layer_by_layer", "streamed")
 
 @functools.cache
 def decision_costs():
-    """blocks.expansion_costs for DECISION_BLOCK and EXPANSIONS, with the course's block."""
+    """block_memory.expansion_costs for DECISION_BLOCK and EXPANSIONS, with the course's block."""
     place = DECISION_BLOCK
-    return tuple(blocks.expansion_costs(blocks.inverted_residual_block, place["input_shape"], place["c"], place["s"],
-                                        EXPANSIONS))
+    return tuple(block_memory.expansion_costs(blocks.inverted_residual_block, place["input_shape"], place["c"],
+                                              place["s"], EXPANSIONS))
 
 
 def defensible(costs, budget, way):

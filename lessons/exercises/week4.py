@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from lessons import data, model as mv2, paths
+from lessons import data, model as mv2, paths, pipeline
 from lessons.exercises import call, failed, hint_for, passed
 
 CASE_SIZE = 64  # pixels: small, yet the base's last feature map is 2 x 2, so pooling matters
@@ -62,7 +62,7 @@ def _case():
                                        for c in range(CASE_CLASSES)])
         start += count
     everything = np.concatenate(list(chosen.values()))
-    pixels = data.load_images(sample.paths(everything), CASE_SIZE, progress=False)
+    pixels = pipeline.load_images(sample.paths(everything), CASE_SIZE, progress=False)
     # A direct call: for a handful of photos, cheaper than tracing a predict function.
     features = feature_extractor(_base())(pixels.astype(np.float32), training=False).numpy()
     case, start = {}, 0
@@ -75,7 +75,7 @@ def _case():
 
 def _batches(part, shuffle=True):
     case = _case()[part]
-    return data.batches(case["features"], case["labels"], CASE_CLASSES, BATCH, shuffle_seed=0 if shuffle else None)
+    return pipeline.batches(case["features"], case["labels"], CASE_CLASSES, BATCH, shuffle_seed=0 if shuffle else None)
 
 
 def _learning_rate(optimizer):
