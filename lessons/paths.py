@@ -17,6 +17,11 @@ REFERENCE_CHECKPOINT = CHECKPOINTS / "waste-mobilenetv2"
 IMAGENET_WEIGHTS = REPO / "weights" / "mobilenet_v2_1.0_224_no_top_imagenet_jcm.weights.h5"
 
 
+def sample_photos():
+    """The first sample photo of each class, in class order: one a class, to try a model or a figure on."""
+    return [sorted(folder.glob("*.jpg"))[0] for folder in sorted(SAMPLE_DATA.iterdir()) if folder.is_dir()]
+
+
 def student_checkpoint(fast=False):
     """Where week 4 saves the student's own checkpoint, and week 5 and the app find it.
 

@@ -11,7 +11,7 @@ from PIL import Image
 from lessons import paths, serving
 from tests.conftest import NATIVE_NOTICE, NOISY_CPU
 
-ONE_PER_CLASS = [sorted(d.glob("*.jpg"))[0] for d in sorted(paths.SAMPLE_DATA.iterdir()) if d.is_dir()]
+ONE_PER_CLASS = paths.sample_photos()
 
 
 

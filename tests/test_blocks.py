@@ -137,21 +137,6 @@ def test_residual_rule():
     assert not blocks.has_residual(2, 24, 24) and not blocks.has_residual(1, 24, 32)
 
 
-def test_figures(base_224):
-    import matplotlib
-    import matplotlib.pyplot as plt
-
-    matplotlib.use("Agg")
-    fig = blocks.memory_figure(blocks.block_memory(base_224))
-    assert len(fig.axes[0].patches) == 2 * 17
-    inputs = keras.Input((56, 56, 24))
-    wide = keras.Input((56, 56, 144))
-    fig2 = blocks.widths_figure(keras.Model(inputs, blocks.inverted_residual_block(inputs, 6, 24, 1, "block_2_")),
-                                keras.Model(wide, blocks.classic_bottleneck(wide, 24)))
-    assert [len(ax.patches) for ax in fig2.axes] == [5, 5]
-    plt.close("all")
-
-
 def test_residual_rule_against_keras_own_builder():
     """Keras's block builder (the code behind keras.applications.MobileNetV2) adds x only at stride 1 with
     unchanged channels: a stride-2 block that keeps its channels has no Add layer."""

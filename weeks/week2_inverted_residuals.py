@@ -80,8 +80,10 @@ import numpy as np
 
 from lessons import blocks, convcost, manifold
 from lessons.exercises import week2
+from lessons.figures.blocks import memory_figure, widths_figure
+from lessons.figures.manifold import error_figure, figure1
 from lessons.notebook import show_source
-from widgets import manifold as spiral_widget
+from widgets.manifold import show_manifold
 
 # %% [markdown]
 # ## 1. The block, written by you
@@ -479,7 +481,7 @@ print(f"Passed on to the next block: {between['our_block_2']:,} floats (MobileNe
       f" {between['resnet'] // between['our_block_2']}× more.")
 
 # %%
-blocks.widths_figure(mobilenet_block, resnet_block)
+widths_figure(mobilenet_block, resnet_block)
 plt.show()
 
 # %% [markdown]
@@ -512,7 +514,7 @@ for way, row in peak.items():
 print(f"streaming needs {peak['layer_by_layer']['layer_by_layer'] / peak['streamed']['streamed']:.1f}× less memory")
 
 # %%
-blocks.memory_figure(memory, image_size=base.input.shape[1])
+memory_figure(memory, image_size=base.input.shape[1])
 plt.show()
 
 # %% [markdown]
@@ -595,7 +597,7 @@ show_source(manifold.recover)
 # in grey (colour follows the position along the spiral, so you can see which parts collapse):
 
 # %%
-spiral_widget.figure1(dims=(2, 3, 5, 15, 30), activation="relu")
+figure1(dims=(2, 3, 5, 15, 30), activation="relu")
 plt.show()
 
 # %% [markdown]
@@ -625,16 +627,16 @@ print(f"at radius 1.0, ReLU6 gives the same errors as ReLU: {same}")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-spiral_widget.show_manifold()
+show_manifold()
 
 # %% [markdown]
 # And the whole picture: the error against n for each activation, averaged over several random T (seeded, so
 # you get the same numbers every time):
 
 # %%
-dims = spiral_widget.DIMS
-curves = spiral_widget.error_curves(dims, trials=TRIALS)
-spiral_widget.error_figure(curves, dims, trials=TRIALS)
+dims = manifold.DIMS
+curves = manifold.error_curves(dims, trials=TRIALS)
+error_figure(curves, dims, trials=TRIALS)
 plt.show()
 
 # %%
