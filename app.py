@@ -10,12 +10,12 @@ own tab. What the site serves (checkpoints loaded once and warmed up, the model 
 launch settings) is :mod:`lessons.serving`; this file is the page, with the module-level
 ``demo`` that Gradio's reload mode and Hugging Face Spaces look for.
 """
-import functools
 import sys
 
 import gradio as gr
 
-from lessons import images, paths, quiet, serving
+from lessons import manifold, paths, quiet, serving
+from lessons import receptive_field as rf
 from lessons.checkpoint import CheckpointError
 
 
@@ -38,28 +38,7 @@ class PhotoInput(gr.Image):
         return payload.path
 
 
-def served(checkpoints, name):
-    try:
-        return checkpoints.get(name)
-    except CheckpointError as error:
-        raise gr.Error(f"That checkpoint cannot be used: {error}") from None
-
-
-def classify(photo, name, checkpoints):
-    """(label probabilities, Grad-CAM overlay, model card) for one uploaded photo."""
-    if photo is None:
-        raise gr.Error("Upload a photo, take one with the webcam or paste one first.")
-    checkpoint = served(checkpoints, name)
-    try:
-        probabilities, overlay = checkpoint.answer(photo)
-    except images.ImageError as error:
-        raise gr.Error(str(error).replace(str(photo), "The upload")) from None
-    return probabilities, overlay, checkpoint.card()
-
-
 def classifier_tab(checkpoints):
-    from widgets.receptive_field import sample_photos
-
     with gr.Tab("Classify a photo"):
         gr.Markdown("Upload a photo of a piece of waste (or use the webcam, or paste one). The network answers "
                     "with its three likeliest classes; the overlay shows which regions argued for the first one "
@@ -75,68 +54,37 @@ def classifier_tab(checkpoints):
                                    elem_id="gradcam")
         # Loads the default checkpoint now: a broken one stops the site at start, naming the file.
         card = gr.Markdown(checkpoints.get(checkpoints.default).card())
-        gr.Examples([[str(p)] for p in sample_photos()], inputs=[photo], label="Held-out sample photos (one a class)")
-
-        def classify_photo(photo, name):
-            return classify(photo, name, checkpoints)
-
-        def show_card(name):
-            return served(checkpoints, name).card()
-
-        button.click(classify_photo, [photo, choice], [label, overlay, card], api_name="classify")
-        choice.change(show_card, choice, card, api_name=False)
-
-
-def notebook_link(name):
-    """A link that downloads the week's notebook from this server (see ``allowed_paths``)."""
-    return f"[Open this week's notebook](/gradio_api/file={paths.REPO / 'weeks' / name})"
-
-
-def figure_only(drawn):
-    """The Figure of a widget function that returns (Figure, data)."""
-    import matplotlib.pyplot as plt
-
-    figure = drawn[0] if isinstance(drawn, tuple) else drawn
-    plt.close(figure)  # Gradio renders it; keep pyplot from holding every figure ever drawn
-    return figure
+        gr.Examples([[str(p)] for p in paths.sample_photo_per_class()], inputs=[photo],
+                    label="Held-out sample photos (one a class)")
+        button.click(checkpoints.classify, [photo, choice], [label, overlay, card], api_name="classify")
+        choice.change(checkpoints.card, choice, card, api_name=False)
 
 
 def conv_cost_tab():
-    from widgets.conv_cost import conv_cost_figure
-
     with gr.Tab("Week 1 · Convolution cost"):
         gr.Markdown("A standard convolution looks at space and mixes channels in one step. MobileNetV2 splits it "
                     "into a depthwise convolution (one small filter per channel) and a 1×1 pointwise one: the "
                     "pair costs 1/C_out + 1/K² of the original. Move the sliders and watch the bars. "
-                    + notebook_link("week1_depthwise_separable.ipynb"))
+                    + serving.notebook_link("week1_depthwise_separable.ipynb"))
         sliders = [gr.Slider(1, 7, 3, step=1, label="kernel K"), gr.Slider(1, 1280, 64, step=1, label="C_in"),
                    gr.Slider(1, 1280, 128, step=1, label="C_out"), gr.Slider(1, 224, 56, step=1, label="map size")]
-        plot = gr.Plot(figure_only(conv_cost_figure(3, 64, 128, 56)))
-
-        def conv_cost(kernel_size, c_in, c_out, size):
-            return figure_only(conv_cost_figure(int(kernel_size), int(c_in), int(c_out), int(size)))
-
+        plot = gr.Plot(serving.conv_cost_plot(*(slider.value for slider in sliders)))
         for slider in sliders:
-            slider.release(conv_cost, sliders, plot, api_name=False)
+            slider.release(serving.conv_cost_plot, sliders, plot, api_name=False)
 
 
 def spiral_tab():
-    from widgets.manifold import LABELS, recovery_figure
-
     with gr.Tab("Week 2 · ReLU and the spiral"):
         gr.Markdown("A 2-D spiral is lifted into n dimensions by a random matrix, passed through an activation and "
                     "recovered. With few dimensions ReLU destroys the spiral: information is lost for good. That is "
                     "why MobileNetV2's bottleneck (the narrow projection) has no ReLU: it is *linear*. "
-                    + notebook_link("week2_inverted_residuals.ipynb"))
+                    + serving.notebook_link("week2_inverted_residuals.ipynb"))
         n = gr.Slider(2, 30, 3, step=1, label="dimensions n")
-        activation = gr.Radio([(label, name) for name, label in LABELS.items()], value="relu", label="activation")
-        plot = gr.Plot(figure_only(recovery_figure(3, "relu")))
-
-        def spiral(dimensions, name):
-            return figure_only(recovery_figure(int(dimensions), name))
-
-        n.release(spiral, [n, activation], plot, api_name=False)
-        activation.change(spiral, [n, activation], plot, api_name=False)
+        activation = gr.Radio([(label, name) for name, label in manifold.LABELS.items()], value="relu",
+                              label="activation")
+        plot = gr.Plot(serving.spiral_plot(n.value, activation.value))
+        n.release(serving.spiral_plot, [n, activation], plot, api_name=False)
+        activation.change(serving.spiral_plot, [n, activation], plot, api_name=False)
 
 
 def block_shapes_tab():
@@ -144,60 +92,28 @@ def block_shapes_tab():
         gr.Markdown("Each bottleneck block expands its narrow input t times, filters it depthwise and projects it "
                     "back down: narrow → wide → narrow, the inverse of ResNet's. The table reads every block of the "
                     "real Keras model at the chosen image size; the plot shows the memory each needs. "
-                    + notebook_link("week2_inverted_residuals.ipynb"))
+                    + serving.notebook_link("week2_inverted_residuals.ipynb"))
         size = gr.Slider(96, 448, 224, step=32, label="image size (px)")
-        table = gr.Dataframe(block_rows(224), label="MobileNetV2 blocks")
-        plot = gr.Plot(block_memory_plot(224))
-
-        def shapes(image_size):
-            return block_rows(int(image_size)), block_memory_plot(int(image_size))
-
-        size.release(shapes, size, [table, plot], api_name=False)
-
-
-@functools.lru_cache(maxsize=4)
-def _base(image_size):
-    from lessons import model
-    from widgets import receptive_field
-
-    if image_size == receptive_field.IMAGE_SIZE:  # the receptive-field tab's model: no second one
-        return receptive_field.backbone()[0]
-    return model.build_backbone(image_size)
-
-
-def block_rows(image_size):
-    import pandas as pd
-
-    from lessons import architecture
-
-    return pd.DataFrame(architecture.shapes_table(_base(image_size)))
-
-
-def block_memory_plot(image_size):
-    from lessons import block_memory, blocks
-
-    return figure_only(blocks.memory_figure(block_memory.block_memory(_base(image_size)), image_size))
+        rows, memory = serving.block_shapes(size.value)
+        table = gr.Dataframe(rows, label="MobileNetV2 blocks")
+        plot = gr.Plot(memory)
+        size.release(serving.block_shapes, size, [table, plot], api_name=False)
 
 
 def receptive_field_tab():
-    from widgets.receptive_field import DEFAULT_LAYER, field_figure, layer_choices, sample_photos
-
     with gr.Tab("Week 3 · Receptive field"):
         gr.Markdown("Every unit of a layer sees a window of the photo: its theoretical receptive field (the box). "
                     "The gradient shows what it *effectively* looks at (the heatmap): a centre-weighted region "
-                    "well inside the box. Pick a layer and a photo. " + notebook_link("week3_receptive_fields.ipynb"))
-        photos = sample_photos()
+                    "well inside the box. Pick a layer and a photo. "
+                    + serving.notebook_link("week3_receptive_fields.ipynb"))
+        photos = paths.sample_photo_per_class()
         with gr.Row():
-            layer = gr.Dropdown(layer_choices(), value=DEFAULT_LAYER, label="layer")
+            layer = gr.Dropdown(rf.layer_choices(), value=rf.DEFAULT_LAYER, label="layer")
             photo = gr.Dropdown([(p.parent.name, str(p)) for p in photos], value=str(photos[0]), label="photo")
         plot = gr.Plot()
-
-        def field(layer_name, photo_path):
-            return figure_only(field_figure(photo_path, layer_name))
-
         for control in (layer, photo):
-            control.change(field, [layer, photo], plot, api_name=False)
-        return field, [layer, photo], plot
+            control.change(serving.field_plot, [layer, photo], plot, api_name=False)
+        return [layer, photo], plot
 
 
 def build(default_checkpoint):
@@ -211,8 +127,9 @@ def build(default_checkpoint):
         conv_cost_tab()
         spiral_tab()
         block_shapes_tab()
-        field, inputs, plot = receptive_field_tab()
-        site.load(field, inputs, plot, api_name=False)  # the first picture, drawn when a visitor arrives
+        inputs, plot = receptive_field_tab()
+        # The receptive field's first picture is drawn when a visitor arrives, not at start.
+        site.load(serving.field_plot, inputs, plot, api_name=False)
     return site
 
 

@@ -184,6 +184,7 @@ def _devices(text):
 
 def run_evaluate(args, argv):
     from lessons import checkpoint, evaluation, streaming
+    from lessons.figures import results
     from lessons.inference import Classifier
 
     clf = Classifier.load(args.checkpoint, args.runtime)
@@ -198,7 +199,7 @@ def run_evaluate(args, argv):
         print(f"skipped, could not be read: {path}", file=sys.stderr)
     rep = evaluation.report(labels, probabilities, clf.labels, [photos[i] for i in found])
     if args.figure:
-        evaluation.confusion_figure(rep).savefig(args.figure, dpi=120)
+        results.confusion_figure(rep).savefig(args.figure, dpi=120)
     if args.json:
         print(json.dumps({"checkpoint": str(args.checkpoint), "runtime": clf.runtime.name, "split": args.split,
                           **rep.to_json()}))

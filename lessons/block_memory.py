@@ -5,18 +5,28 @@ exists) with streaming it one expanded channel at a time (the paper's Section 5.
 :func:`block_memory` applies it to every block of the real model, :func:`block_costs` to any
 block model, and :func:`expansion_costs` to one block at several expansion rates t.
 
-Public API: :func:`peak_memory`, :func:`block_memory`, :func:`block_costs`,
-:func:`expansion_costs`, :data:`PAPER_BYTES_PER_ACTIVATION`, :data:`PAPER_TABLE3_LARGEST`.
+Public API: :func:`tensor_sizes`, :func:`peak_memory`, :func:`block_memory`, :func:`block_costs`,
+:func:`expansion_costs`, :data:`BYTES_PER_FLOAT`, :data:`PAPER_BYTES_PER_ACTIVATION`, :data:`PAPER_TABLE3_LARGEST`.
 """
 import math
 
 from lessons import blocks, real_blocks
 
+BYTES_PER_FLOAT = 4  # float32, as Keras computes
 PAPER_BYTES_PER_ACTIVATION = 2  # the paper's memory table assumes 16-bit activations
 
 # The paper's Table 3 ("the max number of channels/memory (in Kb) that needs to be
 # materialized", 16-bit activations), MobileNetV2's column: 16 channels at 112×112, "400K".
 PAPER_TABLE3_LARGEST = {"size": (112, 112), "channels": 16, "kilobytes": 400}
+
+
+def tensor_sizes(block):
+    """(layer name, output shape, floats) of the input and every conv/add of a Keras block model."""
+    import keras
+
+    kept = (keras.layers.InputLayer, keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Add)
+    return [(layer.name, tuple(layer.output.shape[1:]), math.prod(layer.output.shape[1:]))
+            for layer in block.layers if isinstance(layer, kept)]
 
 
 def peak_memory(input_shape, expanded_shape, depthwise_shape, output_shape, residual):
@@ -66,7 +76,7 @@ def block_costs(block):
     expanded = kinds[0].output.shape[1:] if depthwise > 0 else None
     residual = any(isinstance(layer, keras.layers.Add) for layer in block.layers)
     cost = convcost.model_cost(block)
-    largest = max(size for _, _, size in blocks.tensor_sizes(block))
+    largest = max(size for _, _, size in tensor_sizes(block))
     return {"params": cost.params, "macs": cost.macs, "largest tensor": largest,
             **peak_memory(block.inputs[0].shape[1:], expanded, kinds[depthwise].output.shape[1:],
                           block.output.shape[1:], residual)}

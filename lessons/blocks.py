@@ -16,16 +16,12 @@ relatives in MobileNet v1 and EfficientNet (:mod:`lessons.relatives`).
 
 Public API: :func:`inverted_residual_block`, :func:`classic_bottleneck` (ResNet's, for
 contrast), :func:`build` (one block as a Keras model), :func:`prefix`, :func:`has_residual`,
-:func:`stride2_padding`, :func:`shapes_through_block`, :func:`tensor_sizes`,
-:func:`memory_figure`, :func:`widths_figure`; :data:`BN_EPSILON`, :data:`BN_MOMENTUM`,
-:data:`BYTES_PER_FLOAT`.
+:func:`stride2_padding`, :func:`shapes_through_block`; :data:`BN_EPSILON`, :data:`BN_MOMENTUM`.
+Its figures are in :mod:`lessons.figures.blocks`.
 """
-import math
-
 # keras.applications.MobileNetV2's BatchNormalization settings (the TF-slim defaults).
 BN_EPSILON = 1e-3
 BN_MOMENTUM = 0.999
-BYTES_PER_FLOAT = 4  # float32, as Keras computes
 
 
 def prefix(k):
@@ -112,47 +108,3 @@ def shapes_through_block(height, width, channels, t, c, s):
     return [tuple(expanded), tuple(depthwise), tuple(block.output.shape[1:])]
 
 
-def tensor_sizes(block):
-    """(layer name, output shape, floats) of the input and every conv/add of a Keras block model."""
-    import keras
-
-    kept = (keras.layers.InputLayer, keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Add)
-    return [(layer.name, tuple(layer.output.shape[1:]), math.prod(layer.output.shape[1:]))
-            for layer in block.layers if isinstance(layer, kept)]
-
-
-def memory_figure(rows, image_size=None, bytes_per_float=BYTES_PER_FLOAT):
-    """Bars per block: the peak memory layer by layer vs streamed, and the bottleneck tensor between blocks."""
-    import matplotlib.pyplot as plt
-
-    blocks = [r["block"] for r in rows]
-    fig, ax = plt.subplots(figsize=(10, 4))
-    width = 0.4
-    to_mb = bytes_per_float / 1e6
-    ax.bar([b - width / 2 for b in blocks], [r["layer_by_layer"] * to_mb for r in rows], width,
-           label="peak, layer by layer (whole expanded tensor)")
-    ax.bar([b + width / 2 for b in blocks], [r["streamed"] * to_mb for r in rows], width,
-           label="peak, streamed (paper, Section 5.1)")
-    ax.plot(blocks, [r["output"] * to_mb for r in rows], "k.--", label="bottleneck tensor passed to the next block")
-    size = f" at {image_size}×{image_size}" if image_size else ""
-    ax.set(xlabel="block", ylabel=f"MB (float{8 * bytes_per_float})", xticks=blocks,
-           title=f"Memory needed to run each block of MobileNetV2{size}")
-    ax.legend()
-    fig.tight_layout()
-    return fig
-
-
-def widths_figure(mobilenet_block, resnet_block):
-    """Channels of each tensor through an inverted residual block and a ResNet bottleneck, side by side."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True)
-    for ax, block, title in [(axes[0], mobilenet_block, "MobileNetV2: narrow → wide → narrow"),
-                             (axes[1], resnet_block, "ResNet: wide → narrow → wide")]:
-        sizes = tensor_sizes(block)
-        ax.bar(range(len(sizes)), [shape[-1] for _, shape, _ in sizes], color="tab:blue")
-        ax.set_xticks(range(len(sizes)), [name for name, _, _ in sizes], rotation=30, ha="right")
-        ax.set_title(title)
-    axes[0].set_ylabel("channels")
-    fig.tight_layout()
-    return fig

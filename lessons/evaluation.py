@@ -121,27 +121,3 @@ def format_report(rep):
         lines.append(f"{name:<14}{row['precision']:>10.1%}{row['recall']:>8.1%}{interval:>16}{row['f1']:>7.2f}"
                      f"{row['support']:>8}")
     return "\n".join(lines)
-
-
-def confusion_figure(rep, normalize=True):
-    """A matplotlib figure of the confusion matrix (rows: true class; columns: predicted)."""
-    import matplotlib.pyplot as plt
-
-    matrix = rep.confusion.astype(float)
-    if normalize:
-        matrix = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    n = len(rep.class_names)
-    fig, ax = plt.subplots(figsize=(1 + 0.6 * n, 0.8 + 0.55 * n))
-    ax.imshow(matrix, cmap="Blues", vmin=0, vmax=matrix.max() or 1)
-    ax.set_xticks(range(n), rep.class_names, rotation=45, ha="right")
-    ax.set_yticks(range(n), rep.class_names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(f"Confusion matrix (accuracy {rep.accuracy:.1%})")
-    for (i, j), value in np.ndenumerate(matrix):
-        if rep.confusion[i, j]:
-            text = f"{value:.0%}" if normalize else f"{int(value)}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                    color="white" if value > 0.5 * matrix.max() else "black")
-    fig.tight_layout()
-    return fig

@@ -37,9 +37,14 @@ def describe(source):
     return {bytes: "the uploaded file", np.ndarray: "the array"}.get(type(source), "the image")
 
 
-def open_image(source):
-    """Open ``source`` as an 8-bit RGB PIL image, upright, or raise :class:`ImageError`."""
-    name = describe(source)
+def open_image(source, name=None):
+    """Open ``source`` as an 8-bit RGB PIL image, upright, or raise :class:`ImageError`.
+
+    Error messages call it ``name``; by default :func:`describe` names it (its path, for a
+    file). A server passes a name of its own: a visitor's upload sits in a temporary file
+    whose path means nothing to them.
+    """
+    name = name or describe(source)
     if isinstance(source, np.ndarray):
         image = _from_array(source)
     elif isinstance(source, Image.Image):
@@ -138,7 +143,9 @@ def letterbox(image, size, fill=LETTERBOX_FILL):
     return canvas
 
 
-def load_pixels(source, size):
-    """``source`` as a (size, size, 3) uint8 array, letterboxed: what the model takes."""
-    image = open_image(source)
+def load_pixels(source, size, name=None):
+    """``source`` as a (size, size, 3) uint8 array, letterboxed: what the model takes.
+
+    ``name`` is what error messages call it (see :func:`open_image`)."""
+    image = open_image(source, name)
     return np.asarray(letterbox(image, size), dtype=np.uint8)

@@ -124,9 +124,9 @@ class Classifier:
         """(n, classes) probabilities of a uint8 (n, size, size, 3) batch, in chunks."""
         return np.concatenate([self._predict(pixels[i:i + batch_size]) for i in range(0, len(pixels), batch_size)])
 
-    def pixels(self, source):
-        """One photo as the model's input; raises :class:`lessons.images.ImageError`."""
-        return images.load_pixels(source, self.image_size)
+    def pixels(self, source, name=None):
+        """One photo as the model's input; raises :class:`lessons.images.ImageError`, calling it ``name``."""
+        return images.load_pixels(source, self.image_size, name)
 
     def probabilities(self, sources):
         """(n, classes) probabilities for a list of photos (paths, bytes, PIL images, arrays)."""

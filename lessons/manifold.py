@@ -30,6 +30,9 @@ ACTIVATIONS = {
 # Where each activation passes its input through unchanged (open intervals): an output
 # inside is an exact measurement t_i·x; an output on the edge (0, or 6) may have been clipped.
 PASS_THROUGH = {"linear": (-np.inf, np.inf), "relu": (0.0, np.inf), "relu6": (0.0, 6.0)}
+# Each activation's name in figures and controls.
+LABELS = {"linear": "linear (identity)", "relu": "ReLU", "relu6": "ReLU6"}
+DIMS = tuple(range(2, 31))  # the n explored, as in the paper's Figure 1 (n = 2 ... 30)
 
 
 def spiral(points=POINTS, turns=TURNS, radius=RADIUS):
@@ -92,6 +95,16 @@ def lost_fraction(activated, activation):
     return float(np.mean(np.sum(surviving(activated, activation), axis=1) < 2))
 
 
+def recovery(n, activation, radius=RADIUS, seed=0):
+    """One lift into ``n`` dimensions and back: the spiral, both recoveries, the error, the lost points."""
+    x = spiral(radius=radius)
+    T = random_lift(n, seed)
+    activated = lift(x, T, activation)
+    recovered = recover(activated, T, activation)
+    return {"original": x, "recovered": recovered, "paper": paper_recovery(activated, T),
+            "error": reconstruction_error(x, recovered), "lost": lost_fraction(activated, activation)}
+
+
 def error_curve(dims, activation, trials=10, seed=0, radius=RADIUS):
     """Mean reconstruction error for each n in ``dims``, over ``trials`` random T each."""
     x = spiral(radius=radius)
@@ -100,6 +113,11 @@ def error_curve(dims, activation, trials=10, seed=0, radius=RADIUS):
         return reconstruction_error(x, recover(lift(x, T, activation), T, activation))
 
     return [float(np.mean([error(random_lift(n, seed, trial)) for trial in range(trials)])) for n in dims]
+
+
+def error_curves(dims=DIMS, trials=10, seed=0, radius=RADIUS):
+    """{activation: :func:`error_curve`} for every activation."""
+    return {name: error_curve(dims, name, trials, seed, radius) for name in ACTIVATIONS}
 
 
 def clipped_above(radius=RADIUS, cap=6.0):

@@ -17,9 +17,13 @@ photo says how much each pixel actually moves it (:func:`effective_field`).
 :func:`set_positive_weights` gives a network in which no gradient cancels or is clipped, so
 that the gradient's support is exactly the theoretical field: the tests' brute-force check.
 
+:func:`field_data` measures both for one unit of the course's MobileNetV2 on a photo: what
+week 3's figures and widget show.
+
 :func:`on_canvas` and :func:`accuracy_by_side` shrink the object instead: how small can it get,
 inside fields and a grid that stay the same, before a classifier loses it?
 """
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +32,9 @@ from lessons import keras_graph
 
 # The square the effective field is measured with: the one holding this share of |gradient|.
 MASS_FRACTION = 0.95
+# The model week 3 reads one unit of on a photo: MobileNetV2 at 224 px, the course's weights.
+IMAGE_SIZE = 224
+DEFAULT_LAYER = "out_relu"
 
 
 @dataclass(frozen=True)
@@ -467,6 +474,70 @@ def effective_sizes(model, photos, layers):
         centre = field.rows.centre(unit[0]), field.cols.centre(unit[1])
         sizes.append((layer, field.size, mass_square(heatmap, centre)))
     return sizes
+
+
+# ---- one unit of the course's MobileNetV2 on a photo ------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def backbone():
+    """(MobileNetV2 base at :data:`IMAGE_SIZE`, a label saying which weights, its :func:`walk` rows).
+
+    Built once and kept, as is each layer's :func:`part_model`: one photo's field then takes
+    a fraction of a second on a CPU.
+    """
+    from lessons.model import build_backbone, describe_weights
+
+    base = build_backbone(IMAGE_SIZE)
+    return base, describe_weights(), walk(base)
+
+
+@functools.lru_cache(maxsize=None)
+def part_model(layer):
+    """:func:`backbone` from its input up to ``layer``."""
+    import keras
+
+    base = backbone()[0]
+    return keras.Model(base.input, base.get_layer(layer).output, name=f"up_to_{layer}")
+
+
+def layer_choices():
+    """(label, layer name) of the last layer of each part of :func:`backbone`: stem, blocks 0-16, top."""
+    return [(f"{_part(row.name)}: {row.name} ({row.grid[0]}×{row.grid[1]} units, field {row.size} px)",
+             row.name) for row in block_ends(backbone()[2])]
+
+
+def _part(layer):
+    from lessons.model import block_of
+
+    part = block_of(layer)
+    return f"block {part}" if isinstance(part, int) else part
+
+
+def unit_at(field, position):
+    """The unit at a relative ``position`` (row, col), each 0 (top/left) .. 1 (bottom/right)."""
+    return tuple(int(p * (n - 1) + 0.5) for p, n in zip(position, field.grid))
+
+
+def field_data(photo, layer=DEFAULT_LAYER, unit=None):
+    """One unit of :func:`backbone` on ``photo`` (a path, upload bytes, PIL image or array):
+    its theoretical field, its effective field (``heatmap``) and the side of the square
+    holding :data:`MASS_FRACTION` of it.
+
+    ``unit`` is (row, col) in the layer's grid; default: its centre unit.
+    """
+    from lessons import images
+
+    pixels = images.load_pixels(photo, IMAGE_SIZE)
+    _, weights, rows = backbone()
+    field = field_of(rows, layer)
+    unit = field.centre_unit() if unit is None else tuple(unit)
+    if not all(0 <= u < n for u, n in zip(unit, field.grid)):
+        raise ValueError(f"unit {unit} is outside {layer}'s {field.grid[0]}×{field.grid[1]} grid")
+    heatmap, _ = effective_field(part_model(layer), pixels[None], unit)
+    centre = (field.rows.centre(unit[0]), field.cols.centre(unit[1]))
+    return {"pixels": pixels, "heatmap": heatmap, "layer": layer, "unit": unit, "field": field,
+            "centre": centre, "box": field.box(unit, pixels.shape[:2]), "full_box": field.box(unit),
+            "effective_side": mass_square(heatmap, centre), "weights": weights}
 
 
 # ---- objects smaller than the field ------------------------------------------------------

@@ -3,13 +3,16 @@
 ``app.py`` holds the Gradio layout; everything it serves comes from here, and so does
 what week 5 and the benchmarks use to start the same site with the same settings.
 
-Public API: :class:`Checkpoints` (the checkpoints a site offers, by name), :class:`Served`
-(one loaded checkpoint: answers, Grad-CAM, model card), :func:`app_settings` and
+Public API: :class:`Checkpoints` (the checkpoints a site offers, by name, and what a
+visitor gets from them), :class:`Served` (one loaded checkpoint: answers, Grad-CAM, model
+card), the teaching tabs' figures (:func:`conv_cost_plot`, :func:`spiral_plot`,
+:func:`block_shapes`, :func:`field_plot`, :func:`notebook_link`), :func:`app_settings` and
 :func:`launch` (how the site starts), :class:`AppProcess` (the real site in a subprocess,
 for tests and benchmarks).
 """
 import argparse
 import collections
+import functools
 import os
 import socket
 import subprocess
@@ -22,12 +25,15 @@ from pathlib import Path
 
 from lessons import checkpoint, paths
 from lessons.checkpoint import CheckpointError
+from lessons.images import ImageError
 
 CHECKPOINT_ENV = "WORKBOOK_CHECKPOINT"
 MAX_FILE_SIZE = "15mb"
 # Two requests at a time on a 2-core machine: more would only queue inside TensorFlow.
 CONCURRENCY = 2
 WARM_UP_CALLS = 20
+# What error messages call a visitor's photo: Gradio keeps it in a temporary file whose path means nothing to them.
+UPLOAD_NAME = "The upload"
 
 
 @dataclass
@@ -53,14 +59,15 @@ class Served:
         seconds = latency.measure({"served": fast}, photo, calls=WARM_UP_CALLS, warmup=1)["served"].median
         return cls(fast, explainer, seconds)
 
-    def answer(self, photo, top_k=3):
+    def answer(self, photo, top_k=3, name=None):
         """({label: probability} of the ``top_k`` likeliest classes, Grad-CAM overlay) of one photo.
 
-        Raises :class:`lessons.images.ImageError` for anything that is not a usable photo.
+        Raises :class:`lessons.images.ImageError` for anything that is not a usable photo,
+        calling it ``name`` (default: its path).
         """
         from lessons import gradcam
 
-        pixels = self.classifier.pixels(photo)
+        pixels = self.classifier.pixels(photo, name)
         ranked = self.classifier.ranked(self.classifier.predict_pixels(pixels[None])[0], top_k)
         cam, _ = self.explainer(pixels, self.classifier.labels.index(ranked[0].label))
         return {p.label: p.probability for p in ranked}, gradcam.overlay(pixels, cam)
@@ -112,6 +119,86 @@ class Checkpoints:
             if name not in self._loaded:
                 self._loaded[name] = Served.load(self.directories[name])
             return self._loaded[name]
+
+    # What a visitor gets: whatever they must fix is raised as gradio.Error, which the page shows.
+
+    def classify(self, photo, chosen):
+        """(label probabilities, Grad-CAM overlay, model card) of an uploaded ``photo`` (a path)
+        by the checkpoint called ``chosen``."""
+        import gradio as gr
+
+        if photo is None:
+            raise gr.Error("Upload a photo, take one with the webcam or paste one first.")
+        served = self._for_visitor(chosen)
+        try:
+            probabilities, overlay = served.answer(photo, name=UPLOAD_NAME)
+        except ImageError as error:
+            raise gr.Error(str(error)) from None
+        return probabilities, overlay, served.card()
+
+    def card(self, chosen):
+        """The model card of the checkpoint called ``chosen``."""
+        return self._for_visitor(chosen).card()
+
+    def _for_visitor(self, chosen):
+        import gradio as gr
+
+        try:
+            return self.get(chosen)
+        except CheckpointError as error:
+            raise gr.Error(f"That checkpoint cannot be used: {error}") from None
+
+
+# ---- the teaching tabs: what each control redraws ----------------------------------------
+# Gradio hands a slider's value over as a float; the figures count in whole numbers.
+
+def notebook_link(name):
+    """A link that downloads the week's notebook ``name`` from this server (see :func:`launch`)."""
+    return f"[Open this week's notebook](/gradio_api/file={paths.REPO / 'weeks' / name})"
+
+
+def conv_cost_plot(kernel_size, c_in, c_out, size):
+    """Week 1: :func:`lessons.figures.conv_cost.conv_cost_figure`."""
+    from lessons.figures import conv_cost, output
+
+    return output.closed(conv_cost.conv_cost_figure(int(kernel_size), int(c_in), int(c_out), int(size)))
+
+
+def spiral_plot(dimensions, activation):
+    """Week 2: :func:`lessons.figures.manifold.recovery_figure`."""
+    from lessons.figures import manifold, output
+
+    return output.closed(manifold.recovery_figure(int(dimensions), activation))
+
+
+def block_shapes(image_size):
+    """Week 2: (the table of every block's shapes, the memory each needs) at ``image_size`` px."""
+    import pandas as pd
+
+    from lessons import architecture, block_memory
+    from lessons.figures import output
+    from lessons.figures.blocks import memory_figure
+
+    base = backbone(int(image_size))
+    return (pd.DataFrame(architecture.shapes_table(base)),
+            output.closed(memory_figure(block_memory.block_memory(base), int(image_size))))
+
+
+def field_plot(layer, photo):
+    """Week 3: :func:`lessons.figures.receptive_field.field_figure` of ``layer``'s centre unit."""
+    from lessons.figures import output, receptive_field
+
+    return output.closed(receptive_field.field_figure(photo, layer))
+
+
+@functools.lru_cache(maxsize=4)
+def backbone(image_size):
+    """MobileNetV2's base at ``image_size``, built once per size (the week-3 tab's is reused)."""
+    from lessons import model, receptive_field
+
+    if image_size == receptive_field.IMAGE_SIZE:
+        return receptive_field.backbone()[0]
+    return model.build_backbone(image_size)
 
 
 def app_settings(argv=()):

@@ -105,3 +105,16 @@ def test_bad_input_gets_a_clear_error(case, expected, tmp_path):
         source = np.zeros((32, 32, 3), dtype=np.float64)
     with pytest.raises(ImageError, match=expected):
         images.load_pixels(source, 96)
+
+
+@pytest.mark.parametrize("content", [b"not a photo", encode(Image.new("RGB", (1, 1)))], ids=["unreadable", "tiny"])
+def test_a_name_replaces_the_path_in_error_messages(content, tmp_path):
+    upload = tmp_path / "gradio" / "3f9c2e" / "photo.png"  # where a server keeps a visitor's upload
+    upload.parent.mkdir(parents=True)
+    upload.write_bytes(content)
+    with pytest.raises(ImageError) as named:
+        images.load_pixels(upload, 96, name="The upload")
+    assert str(named.value).startswith("The upload ") and str(tmp_path) not in str(named.value)
+    with pytest.raises(ImageError) as default:
+        images.load_pixels(upload, 96)
+    assert str(default.value).startswith(f"{upload} ")  # by default the message names the file

@@ -75,3 +75,25 @@ def test_reconstruction_error():
     assert manifold.reconstruction_error(x, np.zeros_like(x)) == pytest.approx(1)
     assert manifold.reconstruction_error(x, x / 2) == pytest.approx(0.5)
     assert manifold.reconstruction_error(10 * x, 5 * x) == pytest.approx(0.5)  # relative: no units
+
+
+def test_recovery_gathers_one_setting():
+    linear = manifold.recovery(2, "linear")
+    assert linear["error"] < 1e-12 and linear["lost"] == 0
+    narrow, wide = manifold.recovery(2, "relu"), manifold.recovery(30, "relu")
+    assert narrow["error"] > 0.3 and narrow["lost"] > 0.2
+    assert wide["error"] < 1e-9 and wide["lost"] == 0
+    assert narrow["original"].shape == narrow["recovered"].shape == narrow["paper"].shape == (manifold.POINTS, 2)
+    x, T, activated, recovered = roundtrip(5, "relu6", seed=4, radius=3)
+    again = manifold.recovery(5, "relu6", radius=3, seed=4)
+    np.testing.assert_array_equal(again["recovered"], recovered)
+    np.testing.assert_array_equal(again["paper"], manifold.paper_recovery(activated, T))
+
+
+def test_error_curves_has_one_curve_per_activation():
+    dims = (2, 3, 30)
+    curves = manifold.error_curves(dims, trials=3)
+    assert list(curves) == list(manifold.ACTIVATIONS) == list(manifold.LABELS)
+    for name, errors in curves.items():
+        assert errors == manifold.error_curve(dims, name, trials=3)
+    assert max(curves["linear"]) < 1e-12 and curves["relu"][0] > curves["relu"][-1]

@@ -1,9 +1,12 @@
 """The receptive-field walker: hand-checked models, brute-force gradients, the real MobileNetV2."""
+import time
+
 import keras
 import numpy as np
 import pytest
 
 from lessons import model as mv2
+from lessons import paths
 from lessons import receptive_field as rf
 from lessons.exercises import week3
 
@@ -375,3 +378,58 @@ def test_accuracy_by_side_with_a_classifier_that_needs_big_objects():
         return np.eye(2)[np.where(big, labels, 1 - np.array(labels))]
 
     assert rf.accuracy_by_side(predict, photos, labels, (64, 32, 16)) == [(64, 1.0), (32, 1.0), (16, 0.0)]
+
+
+# ---- one unit of the course's MobileNetV2 on a photo (week 3's figures and widget) -------
+
+@pytest.fixture(scope="module")
+def sample_photo():
+    return paths.sample_photo_per_class()[0]
+
+
+def test_the_choices_are_the_block_ends():
+    choices = rf.layer_choices()
+    assert len(choices) == 19 and choices[-1][1] == rf.DEFAULT_LAYER == "out_relu" and choices[0][1] == "Conv1_relu"
+    assert choices[14][0].startswith("block 13: block_13_project_BN (7×7 units, field 299 px)")
+
+
+def test_unit_at_maps_positions_onto_the_grid():
+    field = rf.field_of(rf.backbone()[2], "block_6_project_BN")  # 14 x 14
+    assert rf.unit_at(field, (0, 1)) == (0, 13)
+    assert rf.unit_at(field, (0.5, 0.5)) == field.centre_unit() == (7, 7)
+
+
+def test_field_data_for_the_last_layer(sample_photo):
+    data = rf.field_data(sample_photo)
+    assert data["unit"] == (3, 3) and data["pixels"].shape == (rf.IMAGE_SIZE, rf.IMAGE_SIZE, 3)
+    assert data["heatmap"].shape == (224, 224) and data["heatmap"].sum() == pytest.approx(1)
+    # 491 px around pixel 127: far beyond the 224-px image on every side, so clipped to all of it
+    assert data["full_box"] == ((-118, 372), (-118, 372)) and data["box"] == ((0, 223), (0, 223))
+    assert data["centre"] == (127, 127)
+    assert 0 < data["effective_side"] < data["field"].size
+    assert data["weights"].startswith("ImageNet weights")
+
+
+def test_a_corner_unit_of_a_middle_layer(sample_photo):
+    data = rf.field_data(sample_photo, "block_6_project_BN", (0, 13))
+    assert data["full_box"] == ((-22, 52), (186, 260)) and data["box"] == ((0, 52), (186, 223))
+    (top, bottom), (left, right) = data["box"]
+    assert data["heatmap"][top:bottom + 1, left:right + 1].sum() == pytest.approx(1)  # nothing outside
+
+
+def test_the_photo_can_be_a_path_or_bytes(sample_photo):
+    from_path = rf.field_data(sample_photo, "block_2_add")["heatmap"]
+    from_bytes = rf.field_data(sample_photo.read_bytes(), "block_2_add")["heatmap"]
+    np.testing.assert_allclose(from_bytes, from_path)
+
+
+def test_a_unit_outside_the_grid_is_refused(sample_photo):
+    with pytest.raises(ValueError, match="outside"):
+        rf.field_data(sample_photo, "out_relu", (7, 0))
+
+
+def test_one_photo_takes_about_a_second_once_the_model_is_built(sample_photo):
+    rf.field_data(sample_photo, "block_16_project_BN")  # builds that layer's sub-model
+    start = time.perf_counter()
+    rf.field_data(sample_photo, "block_16_project_BN", (1, 2))
+    assert time.perf_counter() - start < 5  # ~0.5 s on two busy CPU cores; a rebuilt model takes far longer

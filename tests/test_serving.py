@@ -63,3 +63,39 @@ def test_settings_come_from_options_then_environment(monkeypatch):
 def test_colab_shares_a_public_link_by_default(monkeypatch):
     monkeypatch.setitem(sys.modules, "google.colab", object())
     assert serving.app_settings().share
+
+
+def test_a_visitor_is_told_what_to_fix_and_never_a_temporary_path(shelf, tmp_path):
+    import gradio as gr
+
+    checkpoints = serving.Checkpoints(shelf / "mine", root=shelf)
+    upload = tmp_path / "gradio" / "3f9c2e" / "photo.jpg"  # where Gradio keeps a visitor's upload
+    upload.parent.mkdir(parents=True)
+    upload.write_text("not a photo")
+    with pytest.raises(gr.Error) as refused:
+        checkpoints.classify(str(upload), "mine")
+    assert refused.value.message.startswith(f"{serving.UPLOAD_NAME} is not an image")
+    assert str(tmp_path) not in refused.value.message
+    with pytest.raises(gr.Error, match="Upload a photo"):
+        checkpoints.classify(None, "mine")
+    with pytest.raises(gr.Error, match=f"That checkpoint cannot be used: .*{checkpoint.MODEL_FILE}"):
+        checkpoints.card("broken")
+    probabilities, overlay, card = checkpoints.classify(str(PHOTO), "mine")
+    assert len(probabilities) == 3 and card == checkpoints.card("mine") == checkpoints.get("mine").card()
+
+
+def test_the_tabs_draw_from_gradios_float_values():
+    import matplotlib.pyplot as plt
+
+    from lessons import architecture, convcost
+    from lessons import receptive_field as rf
+
+    costs = convcost.conv_costs(3, 64, 128, 56)
+    assert f"costs {costs['ratio']:.3f}" in serving.conv_cost_plot(3.0, 64.0, 128.0, 56.0).get_suptitle()
+    assert "5 dimensions → ReLU6" in serving.spiral_plot(5.0, "relu6").get_suptitle()
+    table, memory = serving.block_shapes(96.0)
+    assert table.to_dict("records") == architecture.shapes_table(serving.backbone(96))
+    assert table["input"][0] == f"{96 // 2}×{96 // 2}×32"  # after the stride-2 stem's 32 filters
+    assert len(memory.axes[0].patches) == 2 * len(table) and "at 96×96" in memory.axes[0].get_title()
+    assert serving.backbone(rf.IMAGE_SIZE) is rf.backbone()[0]  # the receptive-field tab's model, not a second one
+    assert plt.get_fignums() == []  # Gradio draws the figures; pyplot keeps none of them

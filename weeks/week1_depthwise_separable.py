@@ -78,8 +78,9 @@ import numpy as np
 
 from lessons import convcost, family
 from lessons.exercises.week1 import check_best_under_budget, check_separable_params, check_standard_macs
+from lessons.figures.conv_cost import ratio_figure
 from lessons.notebook import show_source
-from widgets.conv_cost import ratio_figure, show_conv_cost
+from widgets.conv_cost import show_conv_cost
 
 # %% [markdown]
 # ## 1. Three convolutions and their parameters

@@ -80,8 +80,10 @@ import numpy as np
 
 from lessons import architecture, block_memory, blocks, convcost, manifold, real_blocks, relatives, relu6
 from lessons.exercises import week2
+from lessons.figures.blocks import memory_figure, widths_figure
+from lessons.figures.manifold import error_figure, figure1
 from lessons.notebook import show_source
-from widgets import manifold as spiral_widget
+from widgets.manifold import show_manifold
 
 # %% [markdown]
 # ## 1. The block, written by you
@@ -472,14 +474,14 @@ resnet_block = keras.Model(wide, blocks.classic_bottleneck(wide, narrow=spec.inp
 # NBVAL_CHECK_OUTPUT
 for block in (mobilenet_block, resnet_block):
     print(block.name)
-    for name, shape, floats in blocks.tensor_sizes(block):
+    for name, shape, floats in block_memory.tensor_sizes(block):
         print(f"  {name:<22} {str(shape):<16} {floats:>9,} floats")
-between = {block.name: blocks.tensor_sizes(block)[-1][2] for block in (mobilenet_block, resnet_block)}
+between = {block.name: block_memory.tensor_sizes(block)[-1][2] for block in (mobilenet_block, resnet_block)}
 print(f"Passed on to the next block: {between['our_block_2']:,} floats (MobileNetV2) vs {between['resnet']:,} (ResNet),"
       f" {between['resnet'] // between['our_block_2']}× more.")
 
 # %%
-blocks.widths_figure(mobilenet_block, resnet_block)
+widths_figure(mobilenet_block, resnet_block)
 plt.show()
 
 # %% [markdown]
@@ -505,14 +507,14 @@ for row in memory:
     print(f"{row['block']:>5} {row['input']:>9,} {row['expanded']:>10,} {row['output']:>9,} "
           f"{row['layer_by_layer']:>15,} {row['streamed']:>9,}")
 peak = {way: max(memory, key=lambda row: row[way]) for way in ("layer_by_layer", "streamed")}
-mb = blocks.BYTES_PER_FLOAT / 1e6
+mb = block_memory.BYTES_PER_FLOAT / 1e6
 for way, row in peak.items():
     print(f"peak {way.replace('_', ' ')}: {row[way]:,} floats = {row[way] * mb:.2f} MB in float32, "
           f"in block {row['block']}")
 print(f"streaming needs {peak['layer_by_layer']['layer_by_layer'] / peak['streamed']['streamed']:.1f}× less memory")
 
 # %%
-blocks.memory_figure(memory, image_size=base.input.shape[1])
+memory_figure(memory, image_size=base.input.shape[1])
 plt.show()
 
 # %% [markdown]
@@ -596,7 +598,7 @@ show_source(manifold.recover)
 # in grey (colour follows the position along the spiral, so you can see which parts collapse):
 
 # %%
-spiral_widget.figure1(dims=(2, 3, 5, 15, 30), activation="relu")
+figure1(dims=(2, 3, 5, 15, 30), activation="relu")
 plt.show()
 
 # %% [markdown]
@@ -626,16 +628,16 @@ print(f"at radius 1.0, ReLU6 gives the same errors as ReLU: {same}")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-spiral_widget.show_manifold()
+show_manifold()
 
 # %% [markdown]
 # And the whole picture: the error against n for each activation, averaged over several random T (seeded, so
 # you get the same numbers every time):
 
 # %%
-dims = spiral_widget.DIMS
-curves = spiral_widget.error_curves(dims, trials=TRIALS)
-spiral_widget.error_figure(curves, dims, trials=TRIALS)
+dims = manifold.DIMS
+curves = manifold.error_curves(dims, trials=TRIALS)
+error_figure(curves, dims, trials=TRIALS)
 plt.show()
 
 # %%

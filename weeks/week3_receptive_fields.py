@@ -83,8 +83,9 @@ from lessons import baseline, checkpoint, gradcam, images, paths
 from lessons import model as mv2
 from lessons import receptive_field as rf
 from lessons.exercises.week3 import check_field_span, check_stack_field, stack_field_with_j_out
+from lessons.figures.receptive_field import draw_field, field_figure, padding_figure
 from lessons.notebook import show_source
-from widgets import receptive_field as rf_widget
+from widgets.receptive_field import show_receptive_field
 
 # %% [markdown]
 # ## 1. The recurrence, one layer at a time
@@ -275,7 +276,7 @@ plt.show()
 
 # %%
 units = [(0, 0), top.centre_unit(), (top.grid[0] - 1, top.grid[1] - 1)]
-rf_widget.padding_figure(top, units)
+padding_figure(top, units)
 plt.show()
 
 # %%
@@ -422,8 +423,8 @@ print(f"Effective field of {top.name}, unit {unit}, averaged over {len(photos)} 
       f"with {WEIGHTS_SENTENCE}.")
 
 # %%
-rf_widget.draw_field(photos[0], heatmap, top, unit,
-                     title=f"{top.name}, mean over {len(photos)} photos ({WEIGHTS_SENTENCE})")
+draw_field(photos[0], heatmap, top, unit,
+           title=f"{top.name}, mean over {len(photos)} photos ({WEIGHTS_SENTENCE})")
 plt.show()
 
 # %% [markdown]
@@ -554,12 +555,12 @@ print(f"the part whose 95% square is nearest {NOTES_MOBILENET} px: {nearest[0]} 
 # square that holds 95 % of it. For example, the top-right unit of block 6:
 
 # %%
-fig, data = rf_widget.field_figure(photo_files[0], "block_6_project_BN", unit=(0, 13))
+fig, data = field_figure(photo_files[0], "block_6_project_BN", unit=(0, 13))
 plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-rf_widget.show_receptive_field()
+show_receptive_field()
 
 # %% [markdown]
 # Things to try: the stem (Conv1_relu) and block 1, where the field is a few pixels; a corner

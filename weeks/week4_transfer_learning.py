@@ -97,10 +97,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessons import (baseline, batchnorm, checkpoint, colour_augmentation, data, data_size, devices, distribute,
-                     evaluation, feature_cache, gallery, paths, pipeline, splits, training)
+                     evaluation, feature_cache, paths, pipeline, splits, training)
 from lessons import model as mv2
 from lessons.exercises import week4
 from lessons.exercises.week4 import check_compile_for_phase2, check_phase1, check_phase2, check_unfreeze_from
+from lessons.figures.data import augmentation_figure, class_counts_figure, photo_grid_figure
+from lessons.figures.results import confusion_figure, learning_curve_figure, misclassified_figure, per_class_figure
 from lessons.inference import Classifier
 from lessons.notebook import show_source
 
@@ -145,7 +147,7 @@ else:
           f"most {max(totals.values())} ({max(totals, key=totals.get)})")
 
 # %%
-gallery.class_counts_figure(counts, title=f"Photos per class in {dataset.root.name}")
+class_counts_figure(counts, title=f"Photos per class in {dataset.root.name}")
 plt.show()
 
 # %% [markdown]
@@ -154,7 +156,7 @@ plt.show()
 # Now the photos themselves, letterboxed to squares as the model sees them:
 
 # %%
-gallery.photo_grid_figure(dataset, per_class=5, image_size=IMAGE_SIZE)
+photo_grid_figure(dataset, per_class=5, image_size=IMAGE_SIZE)
 plt.show()
 
 # %% [markdown]
@@ -172,7 +174,7 @@ show_source(pipeline.augmentation)
 # %%
 augment = pipeline.augmentation(seed=config.seed)
 one_photo = pipeline.load_images(dataset.paths(split.train[:1]), IMAGE_SIZE, progress=False)[0]
-gallery.augmentation_figure(one_photo, augment)
+augmentation_figure(one_photo, augment)
 plt.show()
 
 # %% [markdown]
@@ -1239,7 +1241,7 @@ for phase, key in (("phase 1", "phase1"), ("phase 2", "phase2")):
 # is where phase 2 starts.
 
 # %%
-gallery.learning_curve_figure(history, title=f"{OUT.name}: both phases ({MODE} mode)")
+learning_curve_figure(history, title=f"{OUT.name}: both phases ({MODE} mode)")
 plt.show()
 
 # %% [markdown]
@@ -1259,7 +1261,7 @@ plt.show()
 # %%
 model_report = evaluation.report(y["test"], Classifier.load(OUT, "keras").predict_pixels(x["test"]), labels,
                                  dataset.paths(split.test))
-evaluation.confusion_figure(model_report)
+confusion_figure(model_report)
 plt.show()
 
 # %% [markdown]
@@ -1267,7 +1269,7 @@ plt.show()
 # accuracies that these few photos cannot tell apart from the one measured.
 
 # %%
-gallery.per_class_figure({"baseline CNN": base_report, "fine-tuned MobileNetV2": model_report})
+per_class_figure({"baseline CNN": base_report, "fine-tuned MobileNetV2": model_report})
 plt.show()
 
 # %%
@@ -1345,7 +1347,7 @@ print(f"your run: micro {own['micro']:.1%}, macro {own['macro']:.1%}"
 # model's fault, some are hard or ambiguous photos, and a few may carry the wrong label.
 
 # %%
-gallery.misclassified_figure(model_report)
+misclassified_figure(model_report)
 plt.show()
 
 # %% [markdown]

@@ -1,15 +1,5 @@
 """Controls wired to a figure, the same way for every week's widget."""
-import io
-
-
-def figure_png(figure, dpi=90):
-    """A matplotlib figure as PNG bytes; the figure is closed (no leak across redraws)."""
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    plt.close(figure)
-    return buffer.getvalue()
+from lessons.figures import output
 
 
 def linked_figure(draw, controls):
@@ -26,10 +16,9 @@ def linked_figure(draw, controls):
     view = ipywidgets.Output()
 
     def redraw(change=None):
-        drawn = draw(**{name: control.value for name, control in controls.items()})
-        figure = drawn[0] if isinstance(drawn, tuple) else drawn
+        picture = output.png(draw(**{name: control.value for name, control in controls.items()}))
         view.outputs = ()
-        view.append_display_data(Image(figure_png(figure)))
+        view.append_display_data(Image(picture))
 
     for control in controls.values():
         control.observe(redraw, names="value")

@@ -1,4 +1,4 @@
-"""The pictures of the data and of a training run: Figures with the right panels."""
+"""The pictures of a training run and its model: the curves, bars and photos they show."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -6,7 +6,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lessons import data, evaluation, gallery, paths, pipeline, splits  # noqa: E402
+from lessons import data, evaluation, paths  # noqa: E402
+from lessons.figures import results as figures  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -24,55 +25,27 @@ def images_in(fig):
     return sum(len(ax.images) for ax in fig.axes)
 
 
-def test_class_counts_stack_the_parts(sample):
-    split = splits.split(sample, seed=0)
-    counts = {part: sample.class_counts(getattr(split, part)) for part in ("train", "val", "test")}
-    fig = gallery.class_counts_figure(counts)
-    assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 1
-    bars = fig.axes[0].patches
-    assert len(bars) == 3 * len(sample.class_names)
-    tops = {}
-    for bar in bars:
-        tops[round(bar.get_x(), 3)] = max(tops.get(round(bar.get_x(), 3), 0), bar.get_y() + bar.get_height())
-    assert sorted(tops.values()) == sorted(sample.class_counts().values())
-
-
-def test_the_photo_grid_has_a_row_per_class(sample):
-    fig = gallery.photo_grid_figure(sample, per_class=3, image_size=32)
-    assert len(fig.axes) == 3 * len(sample.class_names)
-    assert images_in(fig) == 3 * len(sample.class_names)
-    assert [ax.get_ylabel() for ax in fig.axes[::3]] == list(sample.class_names)
-    assert fig.axes[0].images[0].get_array().shape == (32, 32, 3)
-
-
-def test_the_augmentation_preview_shows_the_original_and_its_copies(sample):
-    photo = pipeline.load_images(sample.paths([0]), 64, progress=False)[0]
-    fig = gallery.augmentation_figure(photo, pipeline.augmentation(seed=0), copies=5)
-    shown = [ax.images[0].get_array() for ax in fig.axes if ax.images]
-    assert len(shown) == 6
-    np.testing.assert_array_equal(shown[0], photo)
-    assert any(not np.array_equal(copy, photo) for copy in shown[1:]), "augmentation changed something"
-
-
 def history(phase1, phase2):
     return [{"epoch": e + 1, "phase": 1 if e < phase1 else 2, "loss": 1 / (e + 1), "accuracy": 0.5 + e / 40,
              "val_loss": 1.2 / (e + 1), "val_accuracy": 0.45 + e / 40} for e in range(phase1 + phase2)]
 
 
 def test_the_learning_curve_marks_the_phase_boundary():
-    fig = gallery.learning_curve_figure(history(4, 3))
+    rows = history(4, 3)
+    fig = figures.learning_curve_figure(rows)
     assert len(fig.axes) == 2
-    for ax in fig.axes:
-        assert len(ax.lines) == 3  # training, validation, the boundary
-        boundary = ax.lines[2].get_xdata()
-        assert list(boundary) == [4.5, 4.5]
-        assert list(ax.lines[0].get_xdata()) == list(range(1, 8))
-    assert gallery.phase_boundary(history(4, 3)) == 4
+    for ax, metric in zip(fig.axes, ("loss", "accuracy")):
+        training, validation, boundary = ax.lines
+        assert list(boundary.get_xdata()) == [4.5, 4.5]
+        assert list(training.get_xdata()) == list(validation.get_xdata()) == [row["epoch"] for row in rows]
+        assert list(training.get_ydata()) == [row[metric] for row in rows]
+        assert list(validation.get_ydata()) == [row[f"val_{metric}"] for row in rows]
+    assert figures.phase_boundary(history(4, 3)) == 4
 
 
 def test_a_run_without_phase_2_has_no_boundary():
-    assert gallery.phase_boundary(history(5, 0)) is None
-    fig = gallery.learning_curve_figure(history(5, 0))
+    assert figures.phase_boundary(history(5, 0)) is None
+    fig = figures.learning_curve_figure(history(5, 0))
     assert all(len(ax.lines) == 2 for ax in fig.axes)
 
 
@@ -88,7 +61,7 @@ def report(sample, wrong):
 
 def test_per_class_accuracy_has_a_bar_per_class_and_model(sample):
     reports = {"perfect": report(sample, 0), "ten wrong": report(sample, 10)}
-    fig = gallery.per_class_figure(reports)
+    fig = figures.per_class_figure(reports)
     assert len(fig.axes) == 1
     widths = [bar.get_width() for bar in fig.axes[0].patches]
     assert len(widths) == 2 * len(sample.class_names)
@@ -100,7 +73,7 @@ def test_per_class_accuracy_has_a_bar_per_class_and_model(sample):
 
 def test_per_class_bars_carry_their_wilson_intervals(sample):
     rep = report(sample, 10)
-    fig = gallery.per_class_figure({"ten wrong": rep})
+    fig = figures.per_class_figure({"ten wrong": rep})
     ax = fig.axes[0]
     errorbar = next(c for c in ax.containers if isinstance(c, matplotlib.container.ErrorbarContainer))
     segments = errorbar.lines[2][0].get_segments()
@@ -114,7 +87,7 @@ def test_per_class_bars_carry_their_wilson_intervals(sample):
 
 def test_the_mistakes_gallery_shows_the_most_confident_mistakes(sample):
     rep = report(sample, 7)
-    fig = gallery.misclassified_figure(rep, limit=5, columns=3)
+    fig = figures.misclassified_figure(rep, limit=5, columns=3)
     assert images_in(fig) == 5 and len(fig.axes) == 6
     titled = [ax.get_title() for ax in fig.axes if ax.images]
     first = rep.misclassified[0]
@@ -123,5 +96,17 @@ def test_the_mistakes_gallery_shows_the_most_confident_mistakes(sample):
 
 
 def test_no_mistakes_is_said_not_drawn(sample):
-    fig = gallery.misclassified_figure(report(sample, 0))
+    fig = figures.misclassified_figure(report(sample, 0))
     assert images_in(fig) == 0 and "no mistakes" in fig.axes[0].texts[0].get_text()
+
+
+def test_the_confusion_matrix_shows_each_cell_of_the_report(sample):
+    rep = report(sample, 10)
+    fig = figures.confusion_figure(rep)
+    (ax,) = fig.axes
+    np.testing.assert_allclose(ax.images[0].get_array(), rep.confusion / rep.confusion.sum(axis=1, keepdims=True))
+    cells = np.argwhere(rep.confusion)  # only the non-empty cells are labelled
+    assert [(round(t.get_position()[1]), round(t.get_position()[0])) for t in ax.texts] == [tuple(c) for c in cells]
+    assert f"{rep.accuracy:.1%}" in ax.get_title()
+    counted = figures.confusion_figure(rep, normalize=False).axes[0]
+    assert [t.get_text() for t in counted.texts] == [str(rep.confusion[i, j]) for i, j in cells]
