@@ -74,18 +74,12 @@ KEEP_APP_RUNNING = not FAST  # CI must not leave a server behind
 # %%
 import lessons  # noqa: F401  (first: it quiets TensorFlow's start-up log lines)
 
-import re
 import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-try:
-    from ai_edge_litert.interpreter import Interpreter
-except ImportError:  # no LiteRT wheel for this platform (Windows): TensorFlow's own copy
-    from tensorflow.lite.python.interpreter import Interpreter
-
-from lessons import checkpoint, convcost, cpu, data, export, latency, paths, test_time, training
+from lessons import checkpoint, convcost, cpu, data, export, latency, paths, test_time, tflite_file, training
 from lessons import model as mv2
 from lessons.exercises import call, week5
 from lessons.inference import Classifier
@@ -171,38 +165,18 @@ for kind, result in EXPORTS.items():
 # %% [markdown]
 # FP32 comes out a little under 4 (BatchNorm's four numbers per channel became one scale folded into the
 # weights and one bias), INT8 well over 1. The INT8 file itself says where its bytes go. The LiteRT interpreter
-# lists every tensor of a file with its type and quantisation parameters; weights and biases are the tensors
-# with one scale per output channel:
+# lists every tensor of a file with its type and quantisation parameters (`lessons.tflite_file` reads those
+# lists); weights and biases are the tensors with one scale per output channel:
 
 # %%
-def tensors(kind):
-    """Every tensor of an export (name, shape, dtype, quantisation parameters), read with LiteRT."""
-    interpreter = Interpreter(model_path=str(CHECKPOINT / checkpoint.TFLITE_FILES[kind]))
-    return interpreter, interpreter.get_tensor_details()
-
-
-def per_channel(tensor):
-    return len(tensor["quantization_parameters"]["scales"]) > 1
-
-
-def layer_of(tensor):
-    """The Keras convolution a weight tensor comes from.
-
-    The converter names a fused tensor after one of the layers it fused (the convolution, its BatchNorm or its
-    ReLU, depending on the weights), and a reloaded model's layers carry a _1: both suffixes are dropped.
-    """
-    layer = re.sub(r"_\d+$", "", tensor["name"].split(";")[0].split("/")[2])
-    return re.sub(r"_(BN|relu)$", "", layer)
-
-
-int8, int8_tensors = tensors("int8")
-weights = [t for t in int8_tensors if per_channel(t) and t["dtype"] == np.int8]
-biases = [t for t in int8_tensors if per_channel(t) and t["dtype"] == np.int32]
-channels = sum(len(t["quantization_parameters"]["scales"]) for t in weights + biases)
-parts = {"weights, 1 byte each": sum(t["shape"].prod() for t in weights),
-         "biases, 4 bytes each (int32)": 4 * sum(t["shape"].prod() for t in biases),
+int8 = tflite_file.load(CHECKPOINT / EXPORTS["int8"]["file"])
+int8_tensors = int8.get_tensor_details()
+weights, biases = tflite_file.weight_tensors(int8_tensors), tflite_file.bias_tensors(int8_tensors)
+storage = tflite_file.int8_storage(int8_tensors)
+parts = {"weights, 1 byte each": storage["weights"],
+         "biases, 4 bytes each (int32)": storage["biases"],
          # The file stores a float32 scale and an int64 zero point for every channel of every tensor.
-         "per-channel scales and zero points, 4 + 8 bytes": 12 * channels}
+         "per-channel scales and zero points, 4 + 8 bytes": storage["quantisation"]}
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -230,13 +204,13 @@ print(f"{'the graph, names and activations parameters':<50}{1 - sum(parts.values
 
 # %%
 # NBVAL_CHECK_OUTPUT
-_, dynamic_tensors = tensors("dynamic")
-dynamic_types = {t["name"]: t["dtype"] for t in dynamic_tensors}
-left_float = [t for t in weights if dynamic_types[t["name"]] != np.int8]
+dynamic_tensors = tflite_file.load(CHECKPOINT / EXPORTS["dynamic"]["file"]).get_tensor_details()
+left_float = tflite_file.left_in_float(weights, dynamic_tensors)
+activations = [t for t in dynamic_tensors if not tflite_file.per_channel(t)]
 print(f"dynamic range: {len(weights) - len(left_float)} of {len(weights)} weight tensors stored as int8; "
-      f"activations float32: {all(t['dtype'] != np.int8 for t in dynamic_tensors if not per_channel(t))}")
+      f"activations float32: {all(t['dtype'] != np.int8 for t in activations)}")
 for t in left_float:
-    print(f"  left in float32: {layer_of(t):<24} {t['shape'].prod():>4} numbers")
+    print(f"  left in float32: {tflite_file.layer_of(t, keras_model):<24} {t['shape'].prod():>4} numbers")
 
 # %% [markdown]
 # ## 2. Inside the INT8 file
@@ -274,21 +248,16 @@ for side, details in (("input", int8.get_input_details()[0]), ("output", int8.ge
 
 # %%
 # NBVAL_CHECK_OUTPUT
-def quantization(*name_parts):
-    """Scale, zero point and range of the first tensor whose name holds all of ``name_parts``."""
-    found = next(t for t in int8_tensors if all(part in t["name"].split(";")[0] for part in name_parts))
+for what, name_parts in (("pixels as int8", ["tfl.quantize"]), ("pixels rescaled", ["preprocess", "/add"])):
+    found = tflite_file.find(int8_tensors, *name_parts)
     scale, zero_point = found["quantization"]
-    low, high = scale * (-128 - zero_point), scale * (127 - zero_point)
-    return (f"{found['dtype'].__name__}, scale {scale:.6f} = {scale * 255:.3g}/255, zero point {zero_point:>4}, "
-            f"range [{low:.4f}, {high:.4f}]")
-
-
-print(f"pixels as int8:   {quantization('tfl.quantize')}")
-print(f"pixels rescaled:  {quantization('preprocess', '/add')}")
+    low, high = tflite_file.stored_range(found)
+    print(f"{what + ':':<18}{found['dtype'].__name__}, scale {scale:.6f} = {scale * 255:.3g}/255, "
+          f"zero point {zero_point:>4}, range [{low:.4f}, {high:.4f}]")
 
 # %%
-relu6 = [t for t in int8_tensors if not per_channel(t) and t["name"].split(";")[0].endswith("Relu6")]
-full_range = [t for t in relu6 if np.isclose(t["quantization"][0] * 255, 6) and t["quantization"][1] == -128]
+relu6 = tflite_file.relu6_outputs(int8_tensors)
+full_range = [t for t in relu6 if np.allclose(tflite_file.stored_range(t), (0, 6))]
 print(f"{len(full_range)} of the {len(relu6)} ReLU6 outputs are stored with the range [0, 6] "
       "(scale 6/255, zero point -128)")
 
@@ -350,30 +319,25 @@ print(f"calibrated on {half} photos, a plain ReLU would clip {beyond.any(axis=1)
 # model's weights, folded with their BatchNorm exactly as the converter does:
 
 # %%
-conv1 = next(t for t in weights if layer_of(t) == "Conv1")
-int8.allocate_tensors()  # the interpreter reads the file's constants into memory
+show_source(tflite_file.folded_kernel)
+
+# %%
+conv1 = next(t for t in weights if tflite_file.layer_of(t, keras_model) == "Conv1")
 q = int8.get_tensor(conv1["index"])  # (filters, height, width, input channels)
 scales = conv1["quantization_parameters"]["scales"]
-dequantised = scales[:, None, None, None] * q.astype(np.float32)
-
 base = mv2.backbone(keras_model)
-bn = base.get_layer("bn_Conv1")
-gamma, _, _, variance = (w.numpy() for w in bn.weights)
-folded = base.get_layer("Conv1").kernel.numpy() * gamma / np.sqrt(variance + bn.epsilon)  # (h, w, in, filters)
-folded = folded.transpose(3, 0, 1, 2)
-error = np.abs(dequantised - folded)
+folded = tflite_file.folded_kernel(base.get_layer("Conv1"), base.get_layer("bn_Conv1"))  # shaped like q
 
 # %%
 # NBVAL_CHECK_OUTPUT
 print(f"Conv1 in the INT8 file: {conv1['dtype'].__name__} weights of shape {conv1['shape'].tolist()}, "
       f"{len(scales)} scales (one a filter), zero points all 0: "
       f"{not conv1['quantization_parameters']['zero_points'].any()}")
-half_step = scales[:, None, None, None] / 2 * 1.0001  # a hair of slack: the converter folds in its own order
-print(f"every weight within half a step of the Keras weight: {bool(np.all(error <= half_step))}")
+print(f"every weight within half a step of the Keras weight: {tflite_file.within_half_step(int8, conv1, folded)}")
 
 # %%
-largest = np.abs(folded).max(axis=(1, 2, 3))
-full = np.abs(q).max(axis=(1, 2, 3)) == 127
+largest = tflite_file.channel_peaks(folded, conv1)
+full = tflite_file.channel_peaks(q, conv1) == 127
 assert np.allclose(scales[full] * 127, largest[full], rtol=1e-4)
 print(f"{full.sum()} filters use the whole range -127..127, with scale = largest |weight| / 127 "
       f"(from {scales[full].min():.5f} to {scales[full].max():.5f}).")
@@ -521,10 +485,9 @@ print(f"Here: dynamic range takes {TABLE['dynamic']['median_ms'] / TABLE['fp32']
 
 # %%
 # NBVAL_CHECK_OUTPUT
-_, fp32_tensors = tensors("fp32")
-fp32_weights = {t["name"]: t for t in fp32_tensors if t["dtype"] == np.float32}
-weight_bytes = {"FP32": sum(fp32_weights[t["name"]]["shape"].prod() * 4 for t in weights),
-                "INT8": sum(t["shape"].prod() for t in weights)}
+fp32_tensors = tflite_file.load(CHECKPOINT / EXPORTS["fp32"]["file"]).get_tensor_details()
+weight_bytes = {"FP32": tflite_file.nbytes(tflite_file.counterparts(weights, fp32_tensors)),
+                "INT8": tflite_file.nbytes(weights)}
 assert weight_bytes["FP32"] == 4 * weight_bytes["INT8"]
 print(f"the {len(weights)} weight tensors: {weight_bytes['FP32'] / 1e6:.2f} MB of float32 in the FP32 file, "
       f"{weight_bytes['INT8'] / 1e6:.2f} MB of int8 in the INT8 file: "
