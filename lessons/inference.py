@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lessons import checkpoint, images, model as mv2
+from lessons import checkpoint, images, tflite_file, model as mv2
 from lessons.checkpoint import CheckpointError
 from lessons.errors import first_line
 
@@ -63,11 +63,7 @@ class TFLiteRuntime:
     """A ``.tflite`` export run by the LiteRT interpreter (XNNPACK on the CPU)."""
 
     def __init__(self, directory, kind):
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError:  # no LiteRT wheel for this platform: TensorFlow's own copy
-            from tensorflow.lite.python.interpreter import Interpreter
-
+        Interpreter = tflite_file.interpreter_class()  # before the try: a missing runtime is no broken file
         path = Path(directory) / checkpoint.TFLITE_FILES[kind]
         if not path.is_file():
             raise CheckpointError(f"{path} is missing; run `python -m lessons export --checkpoint {directory}`.")

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lessons import tflite_file
+
 
 @dataclass
 class Latency:
@@ -91,12 +93,7 @@ def tflite_runner(path, image_size=None, threads=1):
     core); ``image_size`` resizes the file's input first: a fully convolutional network with
     global pooling runs at any size, so a file exported at 96 px can be timed at 224 px.
     """
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:  # no LiteRT wheel for this platform (Windows): TensorFlow's own copy
-        from tensorflow.lite.python.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=str(path), num_threads=threads)
+    interpreter = tflite_file.interpreter_class()(model_path=str(path), num_threads=threads)
     given = interpreter.get_input_details()[0]
     if image_size:
         interpreter.resize_tensor_input(given["index"], [1, image_size, image_size, 3])

@@ -167,7 +167,7 @@ def test_the_reference_quantise_is_what_tflite_does():
     """Convert a tiny model to INT8 and compare its QUANTIZE op with reference_quantise."""
     import keras
     import tensorflow as tf
-    from ai_edge_litert.interpreter import Interpreter
+    from lessons.tflite_file import interpreter_class
 
     rng = np.random.default_rng(0)
     model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(4)])
@@ -175,7 +175,7 @@ def test_the_reference_quantise_is_what_tflite_does():
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: ([rng.uniform(-3, 5, (1, 64)).astype(np.float32)] for _ in range(8))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    interpreter = Interpreter(model_content=converter.convert(), experimental_preserve_all_tensors=True)
+    interpreter = interpreter_class()(model_content=converter.convert(), experimental_preserve_all_tensors=True)
     interpreter.allocate_tensors()
     float_input = interpreter.get_input_details()[0]
     # The QUANTIZE op's output: the only int8 tensor shaped like the input.

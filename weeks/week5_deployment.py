@@ -74,18 +74,12 @@ KEEP_APP_RUNNING = not FAST  # CI must not leave a server behind
 # %%
 import lessons  # noqa: F401  (first: it quiets TensorFlow's start-up log lines)
 
-import re
 import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-try:
-    from ai_edge_litert.interpreter import Interpreter
-except ImportError:  # no LiteRT wheel for this platform (Windows): TensorFlow's own copy
-    from tensorflow.lite.python.interpreter import Interpreter
-
-from lessons import checkpoint, convcost, cpu, export, latency, paths, pipeline, test_time, training
+from lessons import checkpoint, convcost, cpu, export, latency, paths, pipeline, test_time, tflite_file, training
 from lessons import model as mv2
 from lessons.exercises import call, week5
 from lessons.inference import Classifier
@@ -103,7 +97,7 @@ from lessons.notebook import show_source
 CHECKPOINT = paths.student_checkpoint(FAST)
 if (CHECKPOINT / checkpoint.META_FILE).is_file():
     print(f"Using the checkpoint in {CHECKPOINT.relative_to(paths.REPO)} (made by: "
-          f"{checkpoint.read(CHECKPOINT)[1].get('command') or 'an unrecorded command'}).")
+          f"{checkpoint.read(CHECKPOINT).meta.command}).")
 else:
     # The head's epochs run on cached features: 20 of them cost less than one epoch through the whole network.
     config = training.TrainConfig(data=paths.SAMPLE_DATA, image_size=96, phase1_epochs=20, phase2_epochs=1,
@@ -114,10 +108,10 @@ else:
     training.train(config, CHECKPOINT, command="weeks/week5_deployment (no week-4 checkpoint)", verbose=0)
 
 LABELS, META = checkpoint.read(CHECKPOINT)
-IMAGE_SIZE = META["image_size"]
-print(f"MobileNetV2 alpha {META['alpha']} at {IMAGE_SIZE} px, {len(LABELS)} classes, trained on "
-      f"{META['data']['photos']} photos; Keras test accuracy {META['test']['accuracy']:.1%} on "
-      f"{META['test']['photos']} held-out photos.")
+IMAGE_SIZE = META.image_size
+print(f"MobileNetV2 alpha {META.alpha} at {IMAGE_SIZE} px, {len(LABELS)} classes, trained on "
+      f"{META.data.photos} photos; Keras test accuracy {META.test.accuracy:.1%} on "
+      f"{META.test.photos} held-out photos.")
 
 # %% [markdown]
 # ## 1. Three ways to export
@@ -152,7 +146,7 @@ show_source(export.convert)
 # %%
 EXPORTS = export.export(CHECKPOINT, ("fp32", "dynamic", "int8"), progress=False)
 for kind, result in EXPORTS.items():
-    print(f"{result['file']:<22}{result['bytes'] / 1e6:6.2f} MB")
+    print(f"{result.file:<22}{result.bytes / 1e6:6.2f} MB")
 
 # %% [markdown]
 # A float32 number takes 4 bytes and an int8 one 1 byte, so you might expect the INT8 file to be a quarter of the
@@ -166,43 +160,23 @@ print(f"{PARAMETERS:,} parameters in the Keras model")
 # %%
 # NBVAL_CHECK_OUTPUT
 for kind, result in EXPORTS.items():
-    print(f"{kind:<8} {result['bytes'] / PARAMETERS:.1f} bytes per parameter")
+    print(f"{kind:<8} {result.bytes / PARAMETERS:.1f} bytes per parameter")
 
 # %% [markdown]
 # FP32 comes out a little under 4 (BatchNorm's four numbers per channel became one scale folded into the
 # weights and one bias), INT8 well over 1. The INT8 file itself says where its bytes go. The LiteRT interpreter
-# lists every tensor of a file with its type and quantisation parameters; weights and biases are the tensors
-# with one scale per output channel:
+# lists every tensor of a file with its type and quantisation parameters (`lessons.tflite_file` reads those
+# lists); weights and biases are the tensors with one scale per output channel:
 
 # %%
-def tensors(kind):
-    """Every tensor of an export (name, shape, dtype, quantisation parameters), read with LiteRT."""
-    interpreter = Interpreter(model_path=str(CHECKPOINT / checkpoint.TFLITE_FILES[kind]))
-    return interpreter, interpreter.get_tensor_details()
-
-
-def per_channel(tensor):
-    return len(tensor["quantization_parameters"]["scales"]) > 1
-
-
-def layer_of(tensor):
-    """The Keras convolution a weight tensor comes from.
-
-    The converter names a fused tensor after one of the layers it fused (the convolution, its BatchNorm or its
-    ReLU, depending on the weights), and a reloaded model's layers carry a _1: both suffixes are dropped.
-    """
-    layer = re.sub(r"_\d+$", "", tensor["name"].split(";")[0].split("/")[2])
-    return re.sub(r"_(BN|relu)$", "", layer)
-
-
-int8, int8_tensors = tensors("int8")
-weights = [t for t in int8_tensors if per_channel(t) and t["dtype"] == np.int8]
-biases = [t for t in int8_tensors if per_channel(t) and t["dtype"] == np.int32]
-channels = sum(len(t["quantization_parameters"]["scales"]) for t in weights + biases)
-parts = {"weights, 1 byte each": sum(t["shape"].prod() for t in weights),
-         "biases, 4 bytes each (int32)": 4 * sum(t["shape"].prod() for t in biases),
+int8 = tflite_file.load(CHECKPOINT / EXPORTS["int8"].file)
+int8_tensors = int8.get_tensor_details()
+weights, biases = tflite_file.weight_tensors(int8_tensors), tflite_file.bias_tensors(int8_tensors)
+storage = tflite_file.int8_storage(int8_tensors)
+parts = {"weights, 1 byte each": storage["weights"],
+         "biases, 4 bytes each (int32)": storage["biases"],
          # The file stores a float32 scale and an int64 zero point for every channel of every tensor.
-         "per-channel scales and zero points, 4 + 8 bytes": 12 * channels}
+         "per-channel scales and zero points, 4 + 8 bytes": storage["quantisation"]}
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -218,7 +192,7 @@ for part, size in parts.items():
 # to a little *more* than the file.)
 
 # %%
-int8_bytes = EXPORTS["int8"]["bytes"]
+int8_bytes = EXPORTS["int8"].bytes
 print(f"{'the whole INT8 file':<50}{int8_bytes / 1e6:6.2f} MB")
 for part, size in parts.items():
     print(f"{part:<50}{size / int8_bytes:6.0%}")
@@ -230,13 +204,13 @@ print(f"{'the graph, names and activations parameters':<50}{1 - sum(parts.values
 
 # %%
 # NBVAL_CHECK_OUTPUT
-_, dynamic_tensors = tensors("dynamic")
-dynamic_types = {t["name"]: t["dtype"] for t in dynamic_tensors}
-left_float = [t for t in weights if dynamic_types[t["name"]] != np.int8]
+dynamic_tensors = tflite_file.load(CHECKPOINT / EXPORTS["dynamic"].file).get_tensor_details()
+left_float = tflite_file.left_in_float(weights, dynamic_tensors)
+activations = [t for t in dynamic_tensors if not tflite_file.per_channel(t)]
 print(f"dynamic range: {len(weights) - len(left_float)} of {len(weights)} weight tensors stored as int8; "
-      f"activations float32: {all(t['dtype'] != np.int8 for t in dynamic_tensors if not per_channel(t))}")
+      f"activations float32: {all(t['dtype'] != np.int8 for t in activations)}")
 for t in left_float:
-    print(f"  left in float32: {layer_of(t):<24} {t['shape'].prod():>4} numbers")
+    print(f"  left in float32: {tflite_file.layer_of(t, keras_model):<24} {t['shape'].prod():>4} numbers")
 
 # %% [markdown]
 # ## 2. Inside the INT8 file
@@ -274,21 +248,16 @@ for side, details in (("input", int8.get_input_details()[0]), ("output", int8.ge
 
 # %%
 # NBVAL_CHECK_OUTPUT
-def quantization(*name_parts):
-    """Scale, zero point and range of the first tensor whose name holds all of ``name_parts``."""
-    found = next(t for t in int8_tensors if all(part in t["name"].split(";")[0] for part in name_parts))
+for what, name_parts in (("pixels as int8", ["tfl.quantize"]), ("pixels rescaled", ["preprocess", "/add"])):
+    found = tflite_file.find(int8_tensors, *name_parts)
     scale, zero_point = found["quantization"]
-    low, high = scale * (-128 - zero_point), scale * (127 - zero_point)
-    return (f"{found['dtype'].__name__}, scale {scale:.6f} = {scale * 255:.3g}/255, zero point {zero_point:>4}, "
-            f"range [{low:.4f}, {high:.4f}]")
-
-
-print(f"pixels as int8:   {quantization('tfl.quantize')}")
-print(f"pixels rescaled:  {quantization('preprocess', '/add')}")
+    low, high = tflite_file.stored_range(found)
+    print(f"{what + ':':<18}{found['dtype'].__name__}, scale {scale:.6f} = {scale * 255:.3g}/255, "
+          f"zero point {zero_point:>4}, range [{low:.4f}, {high:.4f}]")
 
 # %%
-relu6 = [t for t in int8_tensors if not per_channel(t) and t["name"].split(";")[0].endswith("Relu6")]
-full_range = [t for t in relu6 if np.isclose(t["quantization"][0] * 255, 6) and t["quantization"][1] == -128]
+relu6 = tflite_file.relu6_outputs(int8_tensors)
+full_range = [t for t in relu6 if np.allclose(tflite_file.stored_range(t), (0, 6))]
 print(f"{len(full_range)} of the {len(relu6)} ReLU6 outputs are stored with the range [0, 6] "
       "(scale 6/255, zero point -128)")
 
@@ -350,30 +319,25 @@ print(f"calibrated on {half} photos, a plain ReLU would clip {beyond.any(axis=1)
 # model's weights, folded with their BatchNorm exactly as the converter does:
 
 # %%
-conv1 = next(t for t in weights if layer_of(t) == "Conv1")
-int8.allocate_tensors()  # the interpreter reads the file's constants into memory
+show_source(tflite_file.folded_kernel)
+
+# %%
+conv1 = next(t for t in weights if tflite_file.layer_of(t, keras_model) == "Conv1")
 q = int8.get_tensor(conv1["index"])  # (filters, height, width, input channels)
 scales = conv1["quantization_parameters"]["scales"]
-dequantised = scales[:, None, None, None] * q.astype(np.float32)
-
 base = mv2.backbone(keras_model)
-bn = base.get_layer("bn_Conv1")
-gamma, _, _, variance = (w.numpy() for w in bn.weights)
-folded = base.get_layer("Conv1").kernel.numpy() * gamma / np.sqrt(variance + bn.epsilon)  # (h, w, in, filters)
-folded = folded.transpose(3, 0, 1, 2)
-error = np.abs(dequantised - folded)
+folded = tflite_file.folded_kernel(base.get_layer("Conv1"), base.get_layer("bn_Conv1"))  # shaped like q
 
 # %%
 # NBVAL_CHECK_OUTPUT
 print(f"Conv1 in the INT8 file: {conv1['dtype'].__name__} weights of shape {conv1['shape'].tolist()}, "
       f"{len(scales)} scales (one a filter), zero points all 0: "
       f"{not conv1['quantization_parameters']['zero_points'].any()}")
-half_step = scales[:, None, None, None] / 2 * 1.0001  # a hair of slack: the converter folds in its own order
-print(f"every weight within half a step of the Keras weight: {bool(np.all(error <= half_step))}")
+print(f"every weight within half a step of the Keras weight: {tflite_file.within_half_step(int8, conv1, folded)}")
 
 # %%
-largest = np.abs(folded).max(axis=(1, 2, 3))
-full = np.abs(q).max(axis=(1, 2, 3)) == 127
+largest = tflite_file.channel_peaks(folded, conv1)
+full = tflite_file.channel_peaks(q, conv1) == 127
 assert np.allclose(scales[full] * 127, largest[full], rtol=1e-4)
 print(f"{full.sum()} filters use the whole range -127..127, with scale = largest |weight| / 127 "
       f"(from {scales[full].min():.5f} to {scales[full].max():.5f}).")
@@ -443,7 +407,7 @@ predicted = {kind: clf.predict_pixels(test_pixels).argmax(axis=1) for kind, clf 
 accuracy = {kind: float(np.mean(p == test_labels)) for kind, p in predicted.items()}
 agreement = {kind: float(np.mean(p == predicted["keras"])) for kind, p in predicted.items()}
 for kind in classifiers:  # the same numbers export.export recorded in meta.json
-    assert accuracy[kind] == EXPORTS[kind]["test_accuracy"] and agreement[kind] == EXPORTS[kind]["agreement_with_keras"]
+    assert accuracy[kind] == EXPORTS[kind].test_accuracy and agreement[kind] == EXPORTS[kind].agreement_with_keras
     print(f"{kind:<8} test accuracy {accuracy[kind]:6.1%}   agrees with Keras on {agreement[kind]:6.1%} "
           f"of {len(test_labels)} photos")
 print(f"(one photo is {1 / len(test_labels):.1%} of this test set)")
@@ -477,13 +441,13 @@ print(latency.format_table(LATENCY, baseline="keras model.predict"))
 # The whole table, on this machine:
 
 # %%
-sizes = {kind: EXPORTS[kind]["bytes"] / 1e6 for kind in classifiers}
+sizes = {kind: EXPORTS[kind].bytes / 1e6 for kind in classifiers}
 TABLE = {kind: {"median_ms": LATENCY[kind].median * 1e3, "p90_ms": LATENCY[kind].p90 * 1e3,
                 "accuracy": accuracy[kind], "megabytes": sizes[kind]} for kind in classifiers}
 print(f"{'format':<9}{'file':<22}{'MB':>6}{'median ms':>11}{'p90 ms':>8}{'vs keras':>10}{'accuracy':>10}"
       f"{'agrees':>8}")
 for kind, row in TABLE.items():
-    print(f"{kind:<9}{EXPORTS[kind]['file']:<22}{row['megabytes']:>6.2f}{row['median_ms']:>11.1f}"
+    print(f"{kind:<9}{EXPORTS[kind].file:<22}{row['megabytes']:>6.2f}{row['median_ms']:>11.1f}"
           f"{row['p90_ms']:>8.1f}{TABLE['keras']['median_ms'] / row['median_ms']:>9.1f}x"
           f"{row['accuracy']:>10.1%}{agreement[kind]:>8.0%}")
 
@@ -521,19 +485,18 @@ print(f"Here: dynamic range takes {TABLE['dynamic']['median_ms'] / TABLE['fp32']
 
 # %%
 # NBVAL_CHECK_OUTPUT
-_, fp32_tensors = tensors("fp32")
-fp32_weights = {t["name"]: t for t in fp32_tensors if t["dtype"] == np.float32}
-weight_bytes = {"FP32": sum(fp32_weights[t["name"]]["shape"].prod() * 4 for t in weights),
-                "INT8": sum(t["shape"].prod() for t in weights)}
+fp32_tensors = tflite_file.load(CHECKPOINT / EXPORTS["fp32"].file).get_tensor_details()
+weight_bytes = {"FP32": tflite_file.nbytes(tflite_file.counterparts(weights, fp32_tensors)),
+                "INT8": tflite_file.nbytes(weights)}
 assert weight_bytes["FP32"] == 4 * weight_bytes["INT8"]
 print(f"the {len(weights)} weight tensors: {weight_bytes['FP32'] / 1e6:.2f} MB of float32 in the FP32 file, "
       f"{weight_bytes['INT8'] / 1e6:.2f} MB of int8 in the INT8 file: "
       f"{weight_bytes['FP32'] / weight_bytes['INT8']:.0f}x")
 
 # %%
-file_ratio = EXPORTS["fp32"]["bytes"] / EXPORTS["int8"]["bytes"]
+file_ratio = EXPORTS["fp32"].bytes / EXPORTS["int8"].bytes
 assert 3 < file_ratio < 4, file_ratio
-print(f"the whole files: FP32 {EXPORTS['fp32']['bytes'] / 1e6:.2f} MB, INT8 {EXPORTS['int8']['bytes'] / 1e6:.2f} MB: "
+print(f"the whole files: FP32 {EXPORTS['fp32'].bytes / 1e6:.2f} MB, INT8 {EXPORTS['int8'].bytes / 1e6:.2f} MB: "
       f"{file_ratio:.1f}x smaller")
 
 # %% [markdown]
@@ -642,10 +605,10 @@ week5.check_pick_runtime(pick_runtime)
 show_source(mv2.with_flip)
 reference = Classifier.load(paths.REFERENCE_CHECKPOINT, runtime="int8")  # the format the app serves
 phase2, photos = reference.meta.phase2, reference.meta.test.photos
-gained = round((phase2["test_accuracy_flip"] - phase2["test_accuracy"]) * photos)
+gained = round((phase2.test_accuracy_flip - phase2.test_accuracy) * photos)
 print(f"the reference checkpoint's meta.json: test_time_flip = {reference.meta.test_time_flip}; its Keras model "
-      f"scored {phase2['test_accuracy']:.2%} on its {photos} test photos without the flip, "
-      f"{phase2['test_accuracy_flip']:.2%} with it: {gained} photo{'s' * (abs(gained) != 1)} more")
+      f"scored {phase2.test_accuracy:.2%} on its {photos} test photos without the flip, "
+      f"{phase2.test_accuracy_flip:.2%} with it: {gained} photo{'s' * (abs(gained) != 1)} more")
 
 # %% [markdown]
 # The ten crops are the four corners and the centre, each 7/8 of the side (224 of 256, the classic proportion),
