@@ -20,7 +20,7 @@ import numpy as np
 from gradio_client import Client, handle_file
 
 from lessons import latency, paths, serving
-from lessons.inference import Classifier
+from lessons.inference import Predictor
 
 
 def main():
@@ -39,7 +39,7 @@ def main():
 
 
 def server_side(checkpoint, photos, calls):
-    keras_clf, fast = Classifier.load(checkpoint, "keras"), Classifier.load(checkpoint, "auto")
+    keras_clf, fast = Predictor.load(checkpoint, "keras"), Predictor.load(checkpoint, "auto")
     uploads = [p.read_bytes() for p in photos]  # as the server receives them: encoded files
     served = {"keras": keras_clf, f"fast ({fast.runtime.name})": fast}
     runs = {name: (lambda content, c=clf: c.predict_pixels(c.pixels(content)[None])) for name, clf in served.items()}

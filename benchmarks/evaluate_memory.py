@@ -25,11 +25,11 @@ import json, resource, sys, time
 from pathlib import Path
 import lessons
 from lessons import pipeline, streaming
-from lessons.inference import Classifier
+from lessons.inference import Predictor
 
 way, folder, runtime = sys.argv[1:]
 photos = sorted(Path(folder).glob("*/*.jpg"))
-clf = Classifier.load(lessons.paths.REFERENCE_CHECKPOINT, runtime)
+clf = Predictor.load(lessons.paths.REFERENCE_CHECKPOINT, runtime)
 started = time.perf_counter()
 if way == "one array":
     probabilities = clf.predict_pixels(pipeline.load_images(photos, clf.image_size, progress=False))

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from lessons import checkpoint, data, export, latency, paths, pipeline
-from lessons.inference import Classifier
+from lessons.inference import Predictor
 
 
 def main():
@@ -27,15 +27,15 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(shutil.copytree(args.checkpoint, Path(tmp) / args.checkpoint.name))
-        keras_clf = Classifier.load(directory, "keras")
+        keras_clf = Predictor.load(directory, "keras")
         fp32_file = directory / checkpoint.TFLITE_FILES["fp32"]
         if not fp32_file.exists():  # the reference checkpoint ships only INT8, to stay small
             fp32_file.write_bytes(export.convert(keras_clf.runtime.model, "fp32"))
         runtimes = {
             "model.predict": lambda x: keras_clf.runtime.model.predict(x, verbose=0),
             "compiled call": keras_clf.runtime,
-            "tflite fp32": Classifier.load(directory, "fp32").runtime,
-            "tflite int8": Classifier.load(directory, "int8").runtime,
+            "tflite fp32": Predictor.load(directory, "fp32").runtime,
+            "tflite int8": Predictor.load(directory, "int8").runtime,
         }
         photos, labels = _test_photos(directory)
         pixels = pipeline.load_images(photos, keras_clf.image_size)

@@ -11,7 +11,7 @@ data/sample. Target: a cached epoch >= 10x faster.
 """
 import argparse
 
-from lessons import data, feature_cache, model as mv2, paths, pipeline
+from lessons import data, feature_cache, mobilenetv2, paths, pipeline
 
 
 def main():
@@ -24,7 +24,7 @@ def main():
 
     dataset = data.scan(args.data)
     pixels = pipeline.load_images(dataset.paths(), args.image_size)
-    clf = mv2.build_classifier(len(dataset.class_names), args.image_size, weights=args.weights)
+    clf = mobilenetv2.build_classifier(len(dataset.class_names), args.image_size, weights=args.weights)
     timing = feature_cache.time_phase1(clf, pixels, dataset.labels, repeats=args.epochs)
     print(f"{timing.photos} photos from {args.data} at {args.image_size}px, batch 32")
     print(f"epoch through the frozen graph  {timing.graph_epoch:8.2f} s  (median of {args.epochs})")

@@ -14,7 +14,7 @@ import statistics
 import keras
 import numpy as np
 
-from lessons import data, model as mv2, paths, pipeline, splits, training
+from lessons import data, mobilenetv2, paths, pipeline, splits, training
 
 VARIANTS = {
     "linear head, no label smoothing": dict(label_smoothing=0.0),
@@ -33,9 +33,9 @@ def main():
 
     dataset = data.scan(args.data)
     split = splits.split(dataset, seed=0)
-    clf = mv2.build_classifier(len(dataset.class_names))
+    clf = mobilenetv2.build_classifier(len(dataset.class_names))
     pixels = pipeline.load_images(dataset.paths(), 224)
-    both = mv2.plain_and_flipped(lambda batch: training.extract_features(clf, batch, verbose=0))(pixels)
+    both = mobilenetv2.plain_and_flipped(lambda batch: training.extract_features(clf, batch, verbose=0))(pixels)
     features = {"plain": both[:, 0], "mirrored": both[:, 1]}
     print(f"{len(dataset)} photos; train {len(split.train)}, val {len(split.val)}, test {len(split.test)}")
     print(f"{'phase-1 head':<52}{'val':>7}{'test':>7}{'test+flip':>11}")
@@ -50,7 +50,7 @@ def train_head(features, labels, split, seed, label_smoothing=0.1, dropout=0.2, 
     keras.utils.set_random_seed(seed)
     inputs = keras.Input(features["plain"].shape[1:])
     x = inputs
-    for layer in mv2.head_layers(int(labels.max()) + 1, dropout, hidden_units):
+    for layer in mobilenetv2.head_layers(int(labels.max()) + 1, dropout, hidden_units):
         x = layer(x)
     head = keras.Model(inputs, x)
     head.compile(keras.optimizers.Adam(1e-3), keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),

@@ -29,7 +29,7 @@ RUN = """
 import json, sys, time
 from pathlib import Path
 import numpy as np
-from lessons import distribute, model as mv2, pipeline, quiet
+from lessons import distribute, mobilenetv2, pipeline, quiet
 quiet.quiet_tensorflow_python()
 devices, size, batch, batches = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 strategy = distribute.strategy_for(int(devices) if devices.isdigit() else devices)
@@ -39,8 +39,8 @@ labels = np.arange(len(photos)) % 10
 pixels = pipeline.load_images(photos, size, progress=False)
 keras.utils.set_random_seed(0)
 with strategy.scope():
-    model = mv2.build_classifier(10, size)
-    mv2.set_trainable_from(model, "block_13")
+    model = mobilenetv2.build_classifier(10, size)
+    mobilenetv2.set_trainable_from(model, "block_13")
     model.compile(optimizer=keras.optimizers.Adam(1e-4), loss=keras.losses.CategoricalCrossentropy(),
                   metrics=["accuracy"])
 times = []

@@ -34,7 +34,7 @@ RUN = """
 import json, resource, sys, time
 from pathlib import Path
 import numpy as np
-from lessons import model as mv2, pipeline, quiet, streaming
+from lessons import mobilenetv2, pipeline, quiet, streaming
 quiet.quiet_tensorflow_python()
 import keras, tensorflow as tf
 
@@ -43,8 +43,8 @@ photos = sorted(folder.glob("*/*.jpg"))
 classes = sorted({p.parent.name for p in photos})
 labels = np.array([classes.index(p.parent.name) for p in photos])
 keras.utils.set_random_seed(0)
-model = mv2.build_classifier(len(classes), size)
-mv2.set_trainable_from(model, "block_13")
+model = mobilenetv2.build_classifier(len(classes), size)
+mobilenetv2.set_trainable_from(model, "block_13")
 model.compile(optimizer=keras.optimizers.Adam(1e-4),
               loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1), metrics=["accuracy"])
 augment = pipeline.augmentation(0)

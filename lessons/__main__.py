@@ -28,7 +28,7 @@ def main(argv=None):
     from lessons.checkpoint import CheckpointError
     from lessons.data import DataError
     from lessons.distribute import ClusterError
-    from lessons.model import WeightsError
+    from lessons.mobilenetv2 import WeightsError
 
     try:
         return args.run(args, argv) or 0
@@ -185,9 +185,9 @@ def _devices(text):
 def run_evaluate(args, argv):
     from lessons import checkpoint, evaluation, streaming
     from lessons.figures import results
-    from lessons.inference import Classifier
+    from lessons.inference import Predictor
 
-    clf = Classifier.load(args.checkpoint, args.runtime)
+    clf = Predictor.load(args.checkpoint, args.runtime)
     if args.split == "all":
         photos, labels = _folder_photos(args.data or checkpoint.resolve_from_repo(clf.meta.data.root), clf)
     else:
@@ -228,9 +228,9 @@ def _folder_photos(folder, clf):
 
 def run_predict(args, argv):
     from lessons.images import ImageError
-    from lessons.inference import Classifier
+    from lessons.inference import Predictor
 
-    clf = Classifier.load(args.checkpoint, args.runtime)
+    clf = Predictor.load(args.checkpoint, args.runtime)
     failed = 0
     for path in args.images:
         try:

@@ -9,7 +9,7 @@ counts behind the paper's "19 residual bottleneck layers" and :func:`layer_count
 Public API: :data:`PAPER_TABLE2`, :data:`PAPER_BOTTLENECK_COUNT`, :func:`read_table2`,
 :func:`format_table2`, :func:`shapes_table`, :func:`count_layers`, :func:`layer_counts`.
 """
-from lessons import blocks, model, real_blocks
+from lessons import blocks, mobilenetv2, real_blocks
 
 # Quoted from Sandler et al. 2018, "MobileNetV2: Inverted Residuals and Linear Bottlenecks",
 # Table 2 (input, operator, t, c, n, s); None where the paper prints "-". The last two rows
@@ -98,7 +98,7 @@ def count_layers(base):
 
     numbers = real_blocks.block_numbers(base)
     outside = [layer.name for layer in base.layers
-               if isinstance(layer, keras.layers.Conv2D) and not isinstance(model.block_of(layer.name), int)]
+               if isinstance(layer, keras.layers.Conv2D) and not isinstance(mobilenetv2.block_of(layer.name), int)]
     convolutions = [layer for layer in base.layers
                     if isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D))]
     return {"bottleneck blocks": len(numbers),

@@ -10,7 +10,7 @@ fine-tuning MobileNetV2 is where the weights start: random numbers instead of Im
 import time
 from dataclasses import dataclass
 
-from lessons import model as mv2, pipeline
+from lessons import mobilenetv2, pipeline
 
 WIDTHS = (16, 32, 64, 128)  # channels of the four stages: about 100 thousand weights in all
 
@@ -20,7 +20,7 @@ def build_baseline(num_classes, image_size=224, widths=WIDTHS, dropout=0.2):
     import keras
 
     inputs = keras.Input((image_size, image_size, 3), name="pixels")
-    x = keras.layers.Rescaling(1 / 127.5, offset=-1, name=mv2.PREPROCESS_NAME)(inputs)
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1, name=mobilenetv2.PREPROCESS_NAME)(inputs)
     for stage, width in enumerate(widths, start=1):
         # No bias: the BatchNormalization right after has its own offset (beta). The stride-2
         # first convolution keeps the cost of the full-resolution layer down.
@@ -43,7 +43,7 @@ class BaselineRun:
 
     @property
     def trainable(self):
-        return mv2.trainable_parameters(self.model)
+        return mobilenetv2.trainable_parameters(self.model)
 
 
 def train_baseline(x, y, num_classes, epochs=30, batch_size=32, lr=1e-3, label_smoothing=0.1, augment=True,

@@ -10,26 +10,26 @@ In Keras 3 a BatchNormalization layer runs in training mode only when it is call
 ``training=True``, and that flag reaches the layers inside the base even though the
 classifier's graph calls the base with ``training=False`` (:func:`fit_changes_moving_statistics`
 measures it). What keeps the base in inference mode during fine-tuning is therefore
-:func:`lessons.model.set_trainable_from`, which leaves every BatchNormalization layer
+:func:`lessons.mobilenetv2.set_trainable_from`, which leaves every BatchNormalization layer
 frozen. This module takes a trained classifier and shows what happens without that.
 """
 import numpy as np
 
-from lessons import model as mv2
+from lessons import mobilenetv2
 
 
 def batchnorm_layers(model):
     import keras
 
-    return [layer for layer in mv2.backbone(model).layers if isinstance(layer, keras.layers.BatchNormalization)]
+    return [layer for layer in mobilenetv2.base_of(model).layers if isinstance(layer, keras.layers.BatchNormalization)]
 
 
 def copy_with_trainable_batchnorm(model, trainable=True):
     """A copy of a classifier (same weights), unfrozen whole as for fine-tuning; its base's
     BatchNormalization layers made trainable (the mistake) or left frozen (as
-    :func:`lessons.model.set_trainable_from` leaves them)."""
-    copy = mv2.copy(model)
-    mv2.set_trainable_from(copy, "stem")
+    :func:`lessons.mobilenetv2.set_trainable_from` leaves them)."""
+    copy = mobilenetv2.copy(model)
+    mobilenetv2.set_trainable_from(copy, "stem")
     for layer in batchnorm_layers(copy):
         layer.trainable = trainable
     return copy
@@ -45,7 +45,7 @@ def predictor(model, batch_statistics=False):
     """
     import tensorflow as tf
 
-    features, head = mv2.features_model(model), mv2.head_model(model)
+    features, head = mobilenetv2.features_model(model), mobilenetv2.head_model(model)
     # One traced graph for all batches: calling a Keras model eagerly costs far more a batch.
     run = tf.function(lambda x: head(features(x, training=batch_statistics), training=False), reduce_retracing=True)
 

@@ -77,10 +77,10 @@ def save(directory, model, labels, meta, split=None, history=None):
     ``meta``: a :class:`lessons.metadata.Metadata`; ``split``: a :class:`lessons.metadata.SplitRecord`;
     ``history``: the rows of both phases.
     """
-    from lessons import model as mv2
+    from lessons import mobilenetv2
 
     # A copy rebuilt from the config carries no optimizer: Adam's moments would double the file.
-    clean = mv2.copy(model)
+    clean = mobilenetv2.copy(model)
     with atomic.building(directory) as tmp:
         clean.save(tmp / MODEL_FILE)
         atomic.write_json(tmp / LABELS_FILE, list(labels))

@@ -12,7 +12,7 @@ already varies.
 Units: λ is a variance, so the size of the shift depends on the pixel units, which the
 paper does not state. The course fits the covariance on pixel values scaled to [0, 1]
 (values / 255), the convention of the implementations in wide use, and adds the shift in
-the pipeline's own units, 0..255 (the classifier of :mod:`lessons.model` scales pixels
+the pipeline's own units, 0..255 (the classifier of :mod:`lessons.mobilenetv2` scales pixels
 itself), clipped to that range. At σ = 0.1 that is a few grey levels.
 
 The covariance is fitted once, over the training set, not per photo: the principal

@@ -8,7 +8,7 @@ on the course's photos, as test accuracy against the number of training photos p
 - **linear probe**: the new head alone on the frozen base's pooled features (phase 1);
 - **fine-tuned top**: that head, then the base's top block (``block_16`` by default) and
   its last 1x1 convolution (``Conv_1``) trained together with it at a learning rate ten times lower
-  (phase 2, BatchNormalization frozen as in :func:`lessons.model.set_trainable_from`).
+  (phase 2, BatchNormalization frozen as in :func:`lessons.mobilenetv2.set_trainable_from`).
 
 Both strategies are cheap because of one cache. Everything below the cut stays frozen in
 both, so every photo goes through that part of the base once (:func:`split_base`); the
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lessons import model as mv2, training
+from lessons import mobilenetv2, training
 
 PROBE = "linear probe"
 FINE_TUNED = "fine-tuned top"
@@ -46,12 +46,12 @@ def split_base(model, block=CUT):
     """
     import keras
 
-    base = mv2.backbone(model)
-    _, first = mv2.first_layer_of(model, block)
+    base = mobilenetv2.base_of(model)
+    _, first = mobilenetv2.first_layer_of(model, block)
     cut = base.get_layer(first).input
     pixels = keras.Input(model.input.shape[1:], name="pixels")
     below = keras.Model(base.input, cut)
-    lower = keras.Model(pixels, below(model.get_layer(mv2.PREPROCESS_NAME)(pixels)), name="below_cut")
+    lower = keras.Model(pixels, below(model.get_layer(mobilenetv2.PREPROCESS_NAME)(pixels)), name="below_cut")
     # Keras 3 accepts an inner tensor as a model's input: the graph from it up is reused.
     upper = keras.Model(cut, base.output, name="above_cut")
     return lower, upper
@@ -61,7 +61,7 @@ def trainable_copy(upper):
     """A copy of ``upper`` with its own weights, every layer trainable but BatchNormalization."""
     import keras
 
-    copy = mv2.copy(upper)
+    copy = mobilenetv2.copy(upper)
     for layer in copy.layers:
         layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
     return copy
@@ -178,8 +178,8 @@ def _head_on(inputs, model, body=None):
 
     x = inputs
     if body is not None:
-        x = keras.layers.GlobalAveragePooling2D(name=mv2.FEATURES_NAME)(body(x))
-    for layer in mv2.head_layers(**mv2.head_config(model)):
+        x = keras.layers.GlobalAveragePooling2D(name=mobilenetv2.FEATURES_NAME)(body(x))
+    for layer in mobilenetv2.head_layers(**mobilenetv2.head_config(model)):
         x = layer(x)
     return keras.Model(inputs, x)
 
@@ -189,7 +189,7 @@ def accuracy_by_data_size(model, x_train, y_train, x_test, y_test, photos_per_cl
     """Test accuracy of a linear probe and of a fine-tuned top, per training photos per class.
 
     Args:
-        model: a classifier from :func:`lessons.model.build_classifier` (its base's weights,
+        model: a classifier from :func:`lessons.mobilenetv2.build_classifier` (its base's weights,
             ImageNet's, are the starting point; the model itself is not changed).
         x_train, y_train: the training photos (n, size, size, 3; 0..255) and their labels.
         x_test, y_test: the test photos every run is scored on.
@@ -216,7 +216,7 @@ def accuracy_by_data_size(model, x_train, y_train, x_test, y_test, photos_per_cl
     lower, upper = split_base(model, fine_tune_from)
 
     started = time.perf_counter()
-    cut = {part: mv2.predict(lower, x) for part, x in (("train", x_train), ("test", x_test))}
+    cut = {part: mobilenetv2.predict(lower, x) for part, x in (("train", x_train), ("test", x_test))}
     # The top block is small: calling it directly costs less than tracing it for predict().
     pooled = {part: np.concatenate([np.asarray(upper(a[i:i + 256])) for i in range(0, len(a), 256)]).mean(axis=(1, 2))
               for part, a in cut.items()}
@@ -237,12 +237,12 @@ def accuracy_by_data_size(model, x_train, y_train, x_test, y_test, photos_per_cl
             probe.train(pooled["train"][chosen], y_train[chosen], head_steps, config.batch_size, seed + run)
             scores[PROBE].append(probe.accuracy(pooled["test"], y_test))
             tuned.reset()
-            mv2.copy_head_weights(probe.model, tuned.model)  # phase 2 starts from phase 1's head
+            mobilenetv2.copy_head_weights(probe.model, tuned.model)  # phase 2 starts from phase 1's head
             tuned.train(cut["train"][chosen], y_train[chosen], fine_tune_steps, config.batch_size, seed + run)
             scores[FINE_TUNED].append(tuned.accuracy(cut["test"], y_test))
         for strategy in STRATEGIES:
             accuracy[strategy].append(np.array(scores[strategy]))
-    trainable = {name: mv2.trainable_parameters(t.model)
+    trainable = {name: mobilenetv2.trainable_parameters(t.model)
                  for name, t in ((PROBE, probe), (FINE_TUNED, tuned))}
     return DataSizeCurve(sizes, accuracy, len(y_test), str(fine_tune_from), trainable, cache_seconds,
                          time.perf_counter() - started)

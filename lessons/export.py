@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from lessons import atomic, checkpoint, metadata, pipeline
-from lessons import model as mv2
-from lessons.inference import Classifier
+from lessons import mobilenetv2
+from lessons.inference import Predictor
 
 CALIBRATION_PHOTOS = 200
 
@@ -67,7 +67,7 @@ def export(directory, kinds=("fp32", "int8"), data_root=None, progress=True):
         ``{kind: lessons.metadata.Export}``, with a ``"keras"`` entry for comparison.
     """
     directory = Path(directory)
-    keras_clf = Classifier.load(directory, runtime="keras")
+    keras_clf = Predictor.load(directory, runtime="keras")
     size = keras_clf.image_size
     calibration, _ = checkpoint.split_photos(directory, "train", data_root, limit=CALIBRATION_PHOTOS)
     test_paths, test_labels = checkpoint.split_photos(directory, "test", data_root)
@@ -78,7 +78,7 @@ def export(directory, kinds=("fp32", "int8"), data_root=None, progress=True):
         pixels = pipeline.load_images(calibration, size, progress) if kind == "int8" else None
         path = directory / checkpoint.TFLITE_FILES[kind]
         atomic.write_bytes(path, convert(keras_clf.runtime.model, kind, pixels))
-        predicted = Classifier.load(directory, runtime=kind).predict_pixels(test).argmax(axis=1)
+        predicted = Predictor.load(directory, runtime=kind).predict_pixels(test).argmax(axis=1)
         results[kind] = _record(path, predicted, reference, test_labels,
                                 len(calibration) if kind == "int8" else None)
     _, meta = checkpoint.read(directory)
@@ -102,12 +102,12 @@ def relu6_input_peaks(model, pixels, batch_size=32):
     """
     import keras
 
-    base = mv2.backbone(model)
+    base = mobilenetv2.base_of(model)
     relus = [layer for layer in base.layers if isinstance(layer, keras.layers.ReLU) and layer.max_value == 6]
     # One number per photo and layer, computed inside the graph: the activations themselves would
     # take gigabytes for a few hundred photos at 224 px.
     probe = keras.Model(base.input, [keras.ops.max(layer.input, axis=(1, 2, 3)) for layer in relus])
-    preprocess = model.get_layer(mv2.PREPROCESS_NAME)
+    preprocess = model.get_layer(mobilenetv2.PREPROCESS_NAME)
     peaks = []
     for i in range(0, len(pixels), batch_size):
         scaled = preprocess(np.asarray(pixels[i:i + batch_size], dtype=np.float32))

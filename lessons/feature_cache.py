@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lessons import model as mv2, pipeline
+from lessons import mobilenetv2, pipeline
 
 
 @dataclass
@@ -39,19 +39,19 @@ class CacheTiming:
 def time_phase1(model, pixels, labels, batch_size=32, repeats=1):
     """Time a phase-1 epoch through the frozen graph and on cached features.
 
-    Works on a copy of ``model`` (a classifier from :func:`lessons.model.build_classifier`),
+    Works on a copy of ``model`` (a classifier from :func:`lessons.mobilenetv2.build_classifier`),
     so the caller's weights are not trained. Epochs of the two kinds alternate so that a
     busy machine slows both alike; each time is the median of ``repeats``.
     """
-    clf = mv2.copy(model)
-    mv2.set_trainable_from(clf, None)
+    clf = mobilenetv2.copy(model)
+    mobilenetv2.set_trainable_from(clf, None)
     num_classes = clf.output.shape[-1]
-    extractor = mv2.features_model(clf)
+    extractor = mobilenetv2.features_model(clf)
     # Trace outside the timing, with two batch sizes so that the traced graph takes any batch.
     for n in (1, 2):
         extractor.predict(pixels[:n], verbose=0)
     started = time.perf_counter()
-    features = mv2.predict(extractor, pixels)  # what training.extract_features does
+    features = mobilenetv2.predict(extractor, pixels)  # what training.extract_features does
     feature_pass = time.perf_counter() - started
 
     def epoch_timer(trainee, inputs):
@@ -65,7 +65,7 @@ def time_phase1(model, pixels, labels, batch_size=32, repeats=1):
             return time.perf_counter() - started
         return timed
 
-    graph_epoch, cached_epoch = epoch_timer(clf, pixels), epoch_timer(mv2.head_model(clf), features)
+    graph_epoch, cached_epoch = epoch_timer(clf, pixels), epoch_timer(mobilenetv2.head_model(clf), features)
     graph, cached = [], []
     for _ in range(repeats):
         graph.append(graph_epoch())
@@ -84,9 +84,9 @@ class AugmentationShift:
 
 def augmentation_shift(model, pixels, augment):
     """How far random augmentation moves each photo's features (what a cache would miss)."""
-    features = mv2.features_model(model)
+    features = mobilenetv2.features_model(model)
     pixels = np.asarray(pixels, dtype=np.float32)  # one dtype for all three passes: one traced graph
-    embed = lambda x: mv2.predict(features, np.asarray(x, dtype=np.float32))  # noqa: E731
+    embed = lambda x: mobilenetv2.predict(features, np.asarray(x, dtype=np.float32))  # noqa: E731
     plain = embed(pixels)
     first, second = (embed(augment(pixels, training=True)) for _ in range(2))
     norms = np.linalg.norm(plain, axis=1)

@@ -12,7 +12,7 @@ cell (i, j) of channel k is just the Dense weight of k divided by the number of 
 import numpy as np
 from PIL import Image
 
-from lessons import model as mv2
+from lessons import mobilenetv2
 
 
 class GradCam:
@@ -44,7 +44,8 @@ class GradCam:
     def _map(self, x, class_index):
         import tensorflow as tf
 
-        features = mv2.backbone(self.model)(self.model.get_layer(mv2.PREPROCESS_NAME)(x), training=False)
+        scaled = self.model.get_layer(mobilenetv2.PREPROCESS_NAME)(x)
+        features = mobilenetv2.base_of(self.model)(scaled, training=False)
         with tf.GradientTape() as tape:
             tape.watch(features)
             logits = _logits(self.model, features)[0]
@@ -58,9 +59,9 @@ class GradCam:
 def _logits(model, features):
     """The head applied to a feature map, stopping before the softmax (whose saturation
     would flatten the gradients of a confident prediction)."""
-    x = model.get_layer(mv2.FEATURES_NAME)(features)
-    for layer in model.layers[model.layers.index(model.get_layer(mv2.FEATURES_NAME)) + 1:]:
-        if layer.name == mv2.OUTPUT_NAME:
+    x = model.get_layer(mobilenetv2.FEATURES_NAME)(features)
+    for layer in model.layers[model.layers.index(model.get_layer(mobilenetv2.FEATURES_NAME)) + 1:]:
+        if layer.name == mobilenetv2.OUTPUT_NAME:
             return x @ layer.kernel + layer.bias
         x = layer(x, training=False)
     raise ValueError("the model has no 'predictions' layer")

@@ -1,10 +1,10 @@
 """A checkpoint directory -> the top classes of any photo.
 
-:class:`Classifier` loads a checkpoint once and then answers many requests. It runs the
+:class:`Predictor` loads a checkpoint once and then answers many requests. It runs the
 Keras model or one of its TFLite exports (the same inputs and outputs, just faster), and
 prepares every photo with :func:`lessons.images.load_pixels`, exactly as in training.
 
-    clf = Classifier.load("checkpoints/waste-mobilenetv2")
+    clf = Predictor.load("checkpoints/waste-mobilenetv2")
     clf.top_k("data/sample/glass/gv2_glass_12.jpg")   # [("glass", 0.97), ("plastic", 0.02), ...]
 """
 import os
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lessons import checkpoint, images, tflite_file, model as mv2
+from lessons import checkpoint, images, tflite_file, mobilenetv2
 from lessons.checkpoint import CheckpointError
 from lessons.errors import first_line
 
@@ -91,13 +91,13 @@ class TFLiteRuntime:
         return np.stack(results)
 
 
-class Classifier:
+class Predictor:
     """A loaded checkpoint: labels, settings and a runtime that maps pixels to probabilities."""
 
     def __init__(self, directory, labels, meta, runtime):
         self.directory, self.labels, self.meta, self.runtime = Path(directory), labels, meta, runtime
         self.image_size = meta.image_size
-        self._predict = mv2.with_flip(runtime) if meta.test_time_flip else runtime
+        self._predict = mobilenetv2.with_flip(runtime) if meta.test_time_flip else runtime
 
     @classmethod
     def load(cls, directory, runtime="auto"):

@@ -39,13 +39,13 @@ class Latency:
 
 
 def as_callable(runtime):
-    """What to time: a :class:`lessons.inference.Classifier`'s whole prediction path
+    """What to time: a :class:`lessons.inference.Predictor`'s whole prediction path
     (``predict_pixels``, test-time flip included), or any callable taking a uint8 batch."""
     return getattr(runtime, "predict_pixels", runtime)
 
 
 def measure(runtimes, photos, calls=50, warmup=3, clock=time.perf_counter):
-    """{name: :class:`Latency`} of ``runtimes`` ({name: Classifier or callable}), one photo a call.
+    """{name: :class:`Latency`} of ``runtimes`` ({name: Predictor or callable}), one photo a call.
 
     ``photos`` is a uint8 (n, size, size, 3) batch (or one photo); call i of every runtime
     gets photo i mod n. In round i the runtimes take their turn starting from number

@@ -10,12 +10,11 @@ statistics, so that no layer is nearly an identity and a wrong block cannot hide
 
 Public API: :class:`BlockSpec`, :func:`block_numbers`, :func:`block_layers`, :func:`read_block`,
 :func:`build_block`, :func:`real_block`, :func:`weighted_layers`, :func:`copy_weights`,
-:func:`randomise`, :func:`block_input`, :func:`sample_batch`, :func:`compare_with_real`,
-:func:`load_real_model`.
+:func:`randomise`, :func:`block_input`, :func:`sample_batch`, :func:`compare_with_real`.
 """
 from dataclasses import dataclass
 
-from lessons import blocks, model, paths
+from lessons import blocks, mobilenetv2, paths
 
 
 @dataclass(frozen=True)
@@ -34,12 +33,12 @@ class BlockSpec:
 
 def block_numbers(base):
     """The bottleneck blocks of a MobileNetV2 base, found by reading its layer names."""
-    parts = {model.block_of(layer.name) for layer in base.layers}
+    parts = {mobilenetv2.block_of(layer.name) for layer in base.layers}
     return sorted(part for part in parts if isinstance(part, int))
 
 
 def block_layers(base, k):
-    return [layer for layer in base.layers if model.block_of(layer.name) == k]
+    return [layer for layer in base.layers if mobilenetv2.block_of(layer.name) == k]
 
 
 def read_block(base, k):
@@ -113,8 +112,7 @@ def sample_batch(image_size, count=2):
 
     from lessons import images
 
-    classes = sorted(path for path in paths.SAMPLE_DATA.iterdir() if path.is_dir())
-    photos = [sorted(folder.glob("*.jpg"))[0] for folder in classes[:count]]
+    photos = paths.sample_photo_per_class()[:count]
     return np.stack([images.load_pixels(photo, image_size) for photo in photos]).astype("float32") / 127.5 - 1
 
 
@@ -127,8 +125,3 @@ def compare_with_real(base, k, x, block=blocks.inverted_residual_block):
     copy_weights(block_layers(base, k), ours)
     theirs = real_block(base, k)
     return float(np.max(np.abs(np.asarray(ours(x)) - np.asarray(theirs(x)))))
-
-
-def load_real_model(image_size=224):
-    """(the real MobileNetV2 base with the course's ImageNet weights, a sentence saying so)."""
-    return model.build_backbone(image_size), model.describe_weights()

@@ -25,6 +25,7 @@ inside fields and a grid that stay the same, before a classifier loses it?
 """
 import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -333,7 +334,7 @@ def merge_axes(axes):
 
 def block_ends(rows):
     """The last layer of each part of MobileNetV2 (stem, blocks 0-16, top) from :func:`walk`."""
-    from lessons.model import block_of
+    from lessons.mobilenetv2 import block_of
 
     ends = {}
     for row in rows:
@@ -478,36 +479,41 @@ def effective_sizes(model, photos, layers):
 
 # ---- one unit of the course's MobileNetV2 on a photo ------------------------------------
 
-@functools.lru_cache(maxsize=1)
-def backbone():
-    """(MobileNetV2 base at :data:`IMAGE_SIZE`, a label saying which weights, its :func:`walk` rows).
+class FieldBackbone(NamedTuple):
+    """The MobileNetV2 base whose fields the widget and the app show."""
 
-    Built once and kept, as is each layer's :func:`part_model`: one photo's field then takes
-    a fraction of a second on a CPU.
-    """
-    from lessons.model import build_backbone, describe_weights
+    base: object  # keras.applications.MobileNetV2 without its top, at IMAGE_SIZE
+    weights: str  # which weights, in words (lessons.mobilenetv2.describe_weights)
+    rows: list  # its walk(): every layer's field
+
+
+@functools.lru_cache(maxsize=1)
+def field_backbone():
+    """The :class:`FieldBackbone`, built once and kept, as is each layer's :func:`part_model`: one
+    photo's field then takes a fraction of a second on a CPU."""
+    from lessons.mobilenetv2 import build_backbone, describe_weights
 
     base = build_backbone(IMAGE_SIZE)
-    return base, describe_weights(), walk(base)
+    return FieldBackbone(base, describe_weights(), walk(base))
 
 
 @functools.lru_cache(maxsize=None)
 def part_model(layer):
-    """:func:`backbone` from its input up to ``layer``."""
+    """:func:`field_backbone` from its input up to ``layer``."""
     import keras
 
-    base = backbone()[0]
+    base = field_backbone().base
     return keras.Model(base.input, base.get_layer(layer).output, name=f"up_to_{layer}")
 
 
 def layer_choices():
-    """(label, layer name) of the last layer of each part of :func:`backbone`: stem, blocks 0-16, top."""
+    """(label, layer name) of the last layer of each part of :func:`field_backbone`: stem, blocks 0-16, top."""
     return [(f"{_part(row.name)}: {row.name} ({row.grid[0]}×{row.grid[1]} units, field {row.size} px)",
-             row.name) for row in block_ends(backbone()[2])]
+             row.name) for row in block_ends(field_backbone().rows)]
 
 
 def _part(layer):
-    from lessons.model import block_of
+    from lessons.mobilenetv2 import block_of
 
     part = block_of(layer)
     return f"block {part}" if isinstance(part, int) else part
@@ -519,7 +525,7 @@ def unit_at(field, position):
 
 
 def field_data(photo, layer=DEFAULT_LAYER, unit=None):
-    """One unit of :func:`backbone` on ``photo`` (a path, upload bytes, PIL image or array):
+    """One unit of :func:`field_backbone` on ``photo`` (a path, upload bytes, PIL image or array):
     its theoretical field, its effective field (``heatmap``) and the side of the square
     holding :data:`MASS_FRACTION` of it.
 
@@ -528,7 +534,7 @@ def field_data(photo, layer=DEFAULT_LAYER, unit=None):
     from lessons import images
 
     pixels = images.load_pixels(photo, IMAGE_SIZE)
-    _, weights, rows = backbone()
+    _, weights, rows = field_backbone()
     field = field_of(rows, layer)
     unit = field.centre_unit() if unit is None else tuple(unit)
     if not all(0 <= u < n for u, n in zip(unit, field.grid)):

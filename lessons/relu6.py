@@ -7,7 +7,7 @@ left when a range is stored in few bits, the reason to cap activations at all.
 
 Public API: :func:`what_relu6_follows`, :func:`relu6_statistics`, :func:`fixed_point_step`.
 """
-from lessons import blocks, model
+from lessons import blocks, keras_graph, mobilenetv2
 
 
 def what_relu6_follows(base):
@@ -19,8 +19,8 @@ def what_relu6_follows(base):
     kinds = collections.Counter()
     for layer in base.layers:
         if isinstance(layer, keras.layers.ReLU):
-            source = layer.input._keras_history.operation.name  # the layer whose output it reads
-            part = model.block_of(source)
+            source = keras_graph.producer(layer.input).name  # the layer whose output it reads
+            part = mobilenetv2.block_of(source)
             kinds[source.removeprefix(blocks.prefix(part)) if isinstance(part, int) else source] += 1
     return dict(kinds)
 

@@ -5,7 +5,7 @@ checkpoint is this output pasted in, and a test keeps the two equal.
 
 Public API: :func:`markdown`, :func:`rows`.
 """
-from lessons import model as mv2
+from lessons import mobilenetv2
 
 EXPORT_NAMES = {
     "fp32": "FP32 TFLite",
@@ -49,7 +49,7 @@ def _phase1(meta):
 
 
 def _phase2(meta):
-    start = mv2.parse_block(meta.phase2.fine_tune_from)
+    start = mobilenetv2.parse_block(meta.phase2.fine_tune_from)
     blocks = f"blocks {start}–16" if isinstance(start, int) else f"the base from {start}"
     slower = meta.phase1.lr / meta.phase2.lr
     return (f"phase 2: {blocks} fine-tuned at a {slower:g}× lower learning rate, BatchNorm frozen"

@@ -41,7 +41,7 @@ class Served:
     """One checkpoint ready to answer: the fastest runtime, Grad-CAM on the Keras model,
     and its measured latency (for the model card)."""
 
-    classifier: object  # lessons.inference.Classifier, on its fastest runtime
+    predictor: object  # lessons.inference.Predictor, on its fastest runtime
     explainer: object  # lessons.gradcam.GradCam, on the Keras model
     latency: float  # seconds a photo, median of WARM_UP_CALLS
 
@@ -49,10 +49,10 @@ class Served:
     def load(cls, directory):
         """Load ``directory`` once and time it; raises :class:`CheckpointError` in one line."""
         from lessons import gradcam, latency
-        from lessons.inference import Classifier
+        from lessons.inference import Predictor
 
-        fast = Classifier.load(directory, runtime="auto")
-        keras_model = fast if fast.runtime.name == "keras" else Classifier.load(directory, runtime="keras")
+        fast = Predictor.load(directory, runtime="auto")
+        keras_model = fast if fast.runtime.name == "keras" else Predictor.load(directory, runtime="keras")
         explainer = gradcam.GradCam(keras_model.runtime.model)
         photo = fast.pixels(paths.sample_photo_per_class()[0])
         explainer(photo)  # traces the Grad-CAM graph now, not in the first visitor's request
@@ -67,14 +67,14 @@ class Served:
         """
         from lessons import gradcam
 
-        pixels = self.classifier.pixels(photo, name)
-        ranked = self.classifier.ranked(self.classifier.predict_pixels(pixels[None])[0], top_k)
-        cam, _ = self.explainer(pixels, self.classifier.labels.index(ranked[0].label))
+        pixels = self.predictor.pixels(photo, name)
+        ranked = self.predictor.ranked(self.predictor.predict_pixels(pixels[None])[0], top_k)
+        cam, _ = self.explainer(pixels, self.predictor.labels.index(ranked[0].label))
         return {p.label: p.probability for p in ranked}, gradcam.overlay(pixels, cam)
 
     def card(self):
         """The model card, in Markdown: classes, held-out accuracy, file, format, latency."""
-        clf = self.classifier
+        clf = self.predictor
         # The accuracy of the file actually served, when an export recorded it; else the Keras model's.
         accuracy, photos = clf.meta.accuracy_of(clf.runtime.name)
         lines = [
@@ -179,7 +179,7 @@ def block_shapes(image_size):
     from lessons.figures import output
     from lessons.figures.blocks import memory_figure
 
-    base = backbone(int(image_size))
+    base = shared_backbone(int(image_size))
     return (pd.DataFrame(architecture.shapes_table(base)),
             output.closed(memory_figure(block_memory.block_memory(base), int(image_size))))
 
@@ -192,13 +192,13 @@ def field_plot(layer, photo):
 
 
 @functools.lru_cache(maxsize=4)
-def backbone(image_size):
+def shared_backbone(image_size):
     """MobileNetV2's base at ``image_size``, built once per size (the week-3 tab's is reused)."""
-    from lessons import model, receptive_field
+    from lessons import mobilenetv2, receptive_field
 
     if image_size == receptive_field.IMAGE_SIZE:
-        return receptive_field.backbone()[0]
-    return model.build_backbone(image_size)
+        return receptive_field.field_backbone().base
+    return mobilenetv2.build_backbone(image_size)
 
 
 def app_settings(argv=()):

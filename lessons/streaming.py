@@ -113,7 +113,7 @@ class PhotoStream:
 
     def predict(self, predict_batch, batch_size=64, progress=True):
         """(indices, labels, probabilities) of every photo that loaded, in order; ``predict_batch`` maps
-        a uint8 batch to probabilities (``Classifier.predict_pixels``, or ``model.with_flip`` of it)."""
+        a uint8 batch to probabilities (``Predictor.predict_pixels``, or ``mobilenetv2.with_flip`` of it)."""
         found, labels, probabilities = [], [], []
         with tqdm(total=len(self), desc=f"predicting at {self.size}px", unit="photo", disable=not progress,
                   leave=False) as bar:

@@ -2,7 +2,7 @@
 
 A classifier can look at a photo more than once and average its probabilities:
 
-* **flip**: the photo and its mirror image (:func:`lessons.model.with_flip`, which the
+* **flip**: the photo and its mirror image (:func:`lessons.mobilenetv2.with_flip`, which the
   reference checkpoint uses): 2 passes through the network;
 * **10 crops**: the four corners and the centre, each 7/8 of the side (224 of 256, the
   classic ratio), scaled back to the model's size, and the mirror image of each: 10 passes;
@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from lessons import checkpoint, data, paths
-from lessons import model as mv2
+from lessons import mobilenetv2
 from lessons.checkpoint import CheckpointError
 
 CROP_FRACTION = 224 / 256
@@ -55,7 +55,7 @@ def with_ten_crops(predict_batch, fraction=CROP_FRACTION):
 
 def variants(predict_batch):
     """{name: predictor} for one view, flip and 10 crops; the names are those of :data:`PASSES`."""
-    return {"one view": predict_batch, "flip": mv2.with_flip(predict_batch), "10 crops": with_ten_crops(predict_batch)}
+    return {"one view": predict_batch, "flip": mobilenetv2.with_flip(predict_batch), "10 crops": with_ten_crops(predict_batch)}
 
 
 def correct(predict, pixels, labels, batch_size=16):

@@ -30,7 +30,7 @@ import numpy as np
 
 from tqdm.auto import tqdm
 
-from lessons import (atomic, checkpoint, data, devices, distribute, evaluation, metadata, model as mv2, paths, pipeline,
+from lessons import (atomic, checkpoint, data, devices, distribute, evaluation, metadata, mobilenetv2, paths, pipeline,
                      splits, streaming)
 
 PARTIAL_SUFFIX = ".partial"
@@ -66,9 +66,9 @@ class TrainConfig:
 
     def __post_init__(self):
         self.data = str(self.data)
-        self.weights = str(self.weights) if self.weights is not None else mv2.default_weights()
+        self.weights = str(self.weights) if self.weights is not None else mobilenetv2.default_weights()
         self.fine_tune_from = str(self.fine_tune_from)
-        mv2.parse_block(self.fine_tune_from)  # fail now, not after phase 1
+        mobilenetv2.parse_block(self.fine_tune_from)  # fail now, not after phase 1
         if self.phase2_lr is None:
             self.phase2_lr = self.phase1_lr / 10
 
@@ -201,17 +201,17 @@ def run_phase1(model, run, config, photos, verbose=1):
     """
     recorder = run.recorder(1, config.patience)
     final = run.dir / "phase1_final.weights.h5"
-    mv2.set_trainable_from(model, None)
+    mobilenetv2.set_trainable_from(model, None)
     if not recorder.done:
         if config.cache_features:
             inputs = {part: run.features(part, model, photos[part], verbose) for part in ("train", "val")}
-            trainee, augment = mv2.head_model(model), None
+            trainee, augment = mobilenetv2.head_model(model), None
         else:
             inputs, trainee = {part: _with_labels(photos[part]) for part in ("train", "val")}, model
             augment = pipeline.augmentation(config.seed) if config.augment else None
         trainee = fit(trainee, recorder, inputs, config, config.phase1_lr, augment, 0, config.phase1_epochs,
                       verbose)
-        mv2.copy_head_weights(trainee, model)
+        mobilenetv2.copy_head_weights(trainee, model)
         atomic.write_with(final, model.save_weights)
         recorder.mark_done()
     model.load_weights(final)
@@ -224,7 +224,7 @@ def run_phase2(model, run, config, photos, first_epoch, verbose=1):
     final = run.dir / "phase2_final.weights.h5"
     if config.phase2_epochs <= 0:
         return recorder
-    mv2.set_trainable_from(model, config.fine_tune_from)
+    mobilenetv2.set_trainable_from(model, config.fine_tune_from)
     if not recorder.done:
         augment = pipeline.augmentation(config.seed + 10) if config.augment else None
         inputs = {part: _with_labels(photos[part]) for part in ("train", "val")}
@@ -275,7 +275,7 @@ def fit(trainee, recorder, inputs, config, lr, augment, first_epoch, last_epoch,
 
 def extract_features(model, pixels, verbose=1):
     """The frozen base's pooled features of ``pixels``: the one pass phase 1 needs."""
-    return mv2.predict(mv2.features_model(model), pixels, verbose)
+    return mobilenetv2.predict(mobilenetv2.features_model(model), pixels, verbose)
 
 
 def _on_this_worker(model):
@@ -291,13 +291,13 @@ def save_features(model, stream, path, verbose=1):
     """:func:`extract_features` of the photos of ``stream``, written to ``path`` (``.npy``) batch
     by batch, so that neither the photos nor their features need to fit in memory; returns the
     labels of the photos written (all of them, unless the stream skips unreadable ones)."""
-    features = mv2.features_model(model)
+    features = mobilenetv2.features_model(model)
     predict = _on_this_worker(features)
     out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(len(stream), features.output.shape[-1]))
     labels, written = [], 0
     with tqdm(total=len(stream), desc="features of the frozen base", unit="photo", disable=not verbose,
               leave=False) as bar:
-        for _, pixels, batch_labels in stream.batches(mv2.PREDICT_BATCH):
+        for _, pixels, batch_labels in stream.batches(mobilenetv2.PREDICT_BATCH):
             out[written:written + len(pixels)] = predict(pixels)
             written += len(pixels)
             labels.append(batch_labels)
@@ -408,7 +408,7 @@ def _describe(strategy):
 
 
 def _classifier(config, num_classes, weights=None):
-    return mv2.build_classifier(num_classes, config.image_size, config.alpha,
+    return mobilenetv2.build_classifier(num_classes, config.image_size, config.alpha,
                                 config.weights if weights is None else weights, config.dropout, config.hidden_units)
 
 
@@ -436,8 +436,8 @@ class HeldOutPredictions(NamedTuple):
 
 def _held_out(model, stream):
     """:class:`HeldOutPredictions` of ``model`` on the test photos of ``stream``, in one pass."""
-    both = mv2.plain_and_flipped(_on_this_worker(model))
-    found, labels, probabilities = stream.predict(both, mv2.PREDICT_BATCH, progress=False)
+    both = mobilenetv2.plain_and_flipped(_on_this_worker(model))
+    found, labels, probabilities = stream.predict(both, mobilenetv2.PREDICT_BATCH, progress=False)
     return HeldOutPredictions(found, labels, probabilities[:, 0], probabilities.mean(axis=1))
 
 
@@ -459,10 +459,10 @@ def _meta(config, dataset, split, phase1, phase2, test, results, command, model,
     import keras
     import tensorflow as tf
 
-    weights = mv2.resolve_weights(config.weights)
+    weights = mobilenetv2.resolve_weights(config.weights)
     weights_file = Path(weights) if weights not in (None, "imagenet") else None
     weights = checkpoint.relative_to_repo(weights_file) if weights_file else str(weights or "none")
-    cut = mv2.first_layer_of(model, config.fine_tune_from) if config.phase2_epochs > 0 else None
+    cut = mobilenetv2.first_layer_of(model, config.fine_tune_from) if config.phase2_epochs > 0 else None
     return metadata.Metadata(
         format_version=metadata.FORMAT_VERSION,
         backbone="keras.applications.MobileNetV2", alpha=config.alpha, image_size=config.image_size,
@@ -477,7 +477,7 @@ def _meta(config, dataset, split, phase1, phase2, test, results, command, model,
         phase2=metadata.Phase(**phase2.summary(), lr=config.phase2_lr, fine_tune_from=config.fine_tune_from,
                               first_trainable_layer=cut[1] if cut else None, **results["phase2"]),
         test=metadata.HeldOut(test.accuracy, len(test.labels), config.test_time_flip, test.per_class),
-        trainable_parameters=mv2.trainable_parameters(model),
+        trainable_parameters=mobilenetv2.trainable_parameters(model),
         config=dataclasses.asdict(config) | {"weights": weights, "data": checkpoint.relative_to_repo(dataset.root)},
         replicas=metadata.Replicas(replicas, scaled.batch_size, scaled.phase1_lr, scaled.phase2_lr),
         command=command,

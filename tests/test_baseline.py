@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from lessons import baseline, checkpoint, paths
-from lessons import model as mv2
+from lessons import mobilenetv2
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +27,9 @@ def test_the_baseline_is_a_small_cnn_taking_pixels():
     channels = (3, *baseline.WIDTHS)
     expected = sum(9 * c_in * c_out + 2 * c_out for c_in, c_out in zip(channels, channels[1:]))
     expected += baseline.WIDTHS[-1] * 10 + 10
-    assert mv2.trainable_parameters(model) == expected
+    assert mobilenetv2.trainable_parameters(model) == expected
     # The parameters do not depend on the image size (global pooling before the head).
-    assert mv2.trainable_parameters(baseline.build_baseline(10, image_size=224)) == expected
+    assert mobilenetv2.trainable_parameters(baseline.build_baseline(10, image_size=224)) == expected
 
 
 def test_the_baseline_takes_0_255_pixels_and_outputs_probabilities():
@@ -45,7 +45,7 @@ def test_training_records_every_epoch_and_changes_the_weights(tiny_run):
     fresh = baseline.build_baseline(3, 32)
     kernel = tiny_run.model.get_layer("stage1_conv").get_weights()[0]
     assert kernel.shape == fresh.get_layer("stage1_conv").get_weights()[0].shape
-    assert tiny_run.trainable == mv2.trainable_parameters(fresh)
+    assert tiny_run.trainable == mobilenetv2.trainable_parameters(fresh)
     # Same seed, same initial weights: training moved them.
     import keras
 

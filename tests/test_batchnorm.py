@@ -3,13 +3,13 @@ import keras
 import numpy as np
 import pytest
 
-from lessons import batchnorm, checkpoint, data, model as mv2, paths, pipeline
+from lessons import batchnorm, checkpoint, data, mobilenetv2, paths, pipeline
 from tests.conftest import SMALL_SIZE, weights_for_tests
 
 
 @pytest.fixture(scope="module")
 def classifier():
-    return mv2.build_classifier(10, SMALL_SIZE, weights=weights_for_tests())
+    return mobilenetv2.build_classifier(10, SMALL_SIZE, weights=weights_for_tests())
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def test_the_copy_has_the_same_weights_and_the_chosen_batchnorm_flag(classifier)
             np.testing.assert_array_equal(a, b)
         layers = batchnorm.batchnorm_layers(copy)
         assert len(layers) == 52 and all(layer.trainable == trainable for layer in layers)
-        convs = [layer for layer in mv2.backbone(copy).layers if isinstance(layer, keras.layers.Conv2D)]
+        convs = [layer for layer in mobilenetv2.base_of(copy).layers if isinstance(layer, keras.layers.Conv2D)]
         assert all(layer.trainable for layer in convs), "unfrozen whole, as for fine-tuning"
 
 

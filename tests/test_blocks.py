@@ -56,20 +56,12 @@ def test_odd_sizes_are_padded_like_keras():
 
 
 def test_with_imagenet_weights_on_real_photos(imagenet_weights):
-    from lessons import model
+    from lessons import mobilenetv2
 
-    base = model.build_backbone(SMALL, weights=imagenet_weights)
+    base = mobilenetv2.build_backbone(SMALL, weights=imagenet_weights)
     photos = real_blocks.sample_batch(SMALL, count=2)
     for k in (0, 2, 3):
         assert real_blocks.compare_with_real(base, k, real_blocks.block_input(base, k, photos)) < 1e-4
-
-
-def test_load_real_model_says_which_weights(monkeypatch):
-    monkeypatch.setenv("LESSONS_WEIGHTS", "none")
-    base, source = real_blocks.load_real_model(SMALL)
-    assert "RANDOM" in source and base.count_params() == 2_257_984
-    monkeypatch.delenv("LESSONS_WEIGHTS")
-    assert "ImageNet" in real_blocks.load_real_model(SMALL)[1]
 
 
 def test_table2_read_from_the_model_matches_the_paper(base_224):

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lessons import data, data_size, model as mv2, paths, pipeline, splits  # noqa: E402
+from lessons import data, data_size, mobilenetv2, paths, pipeline, splits  # noqa: E402
 from tests.conftest import weights_for_tests  # noqa: E402
 
 TINY = 32  # the smallest input MobileNetV2 takes: the whole real network, at a fraction of the cost
@@ -22,7 +22,7 @@ def sample():
 
 @pytest.fixture(scope="module")
 def classifier():
-    return mv2.build_classifier(10, TINY, weights=weights_for_tests())
+    return mobilenetv2.build_classifier(10, TINY, weights=weights_for_tests())
 
 
 @pytest.mark.parametrize("block", ["block_16", "block_15", 3])
@@ -30,9 +30,9 @@ def test_lower_then_upper_is_the_base(classifier, sample, block):
     pixels = sample[0][:8]
     lower, upper = data_size.split_base(classifier, block)
     pooled = np.asarray(upper(lower(pixels))).mean(axis=(1, 2))
-    expected = np.asarray(mv2.features_model(classifier)(pixels))
+    expected = np.asarray(mobilenetv2.features_model(classifier)(pixels))
     np.testing.assert_allclose(pooled, expected, rtol=1e-4, atol=1e-4)
-    first = mv2.backbone(classifier).get_layer(mv2.first_layer_of(classifier, block)[1])
+    first = mobilenetv2.base_of(classifier).get_layer(mobilenetv2.first_layer_of(classifier, block)[1])
     assert upper.input.shape == first.input.shape
 
 
@@ -121,12 +121,12 @@ def test_a_tiny_experiment_and_what_each_strategy_trains(classifier, sample):
     assert len(curve.format().splitlines()) == 3
     for a, b in zip(classifier.get_weights(), before):
         np.testing.assert_array_equal(a, b)
-    head = sum(row["trainable"] for row in mv2.block_table(classifier) if row["part"] == "head")
+    head = sum(row["trainable"] for row in mobilenetv2.block_table(classifier) if row["part"] == "head")
     assert curve.trainable[data_size.PROBE] == head == 1280 * 10 + 10
     # What set_trainable_from(model, "block_16") would train: block 16, the top conv, the head.
-    unfrozen = mv2.build_classifier(10, TINY, weights="none")
-    mv2.set_trainable_from(unfrozen, data_size.CUT)
-    assert curve.trainable[data_size.FINE_TUNED] == sum(row["trainable"] for row in mv2.block_table(unfrozen))
+    unfrozen = mobilenetv2.build_classifier(10, TINY, weights="none")
+    mobilenetv2.set_trainable_from(unfrozen, data_size.CUT)
+    assert curve.trainable[data_size.FINE_TUNED] == sum(row["trainable"] for row in mobilenetv2.block_table(unfrozen))
     fig = data_size.data_size_figure(curve, num_classes=10)
     assert len(fig.axes[0].lines) == 3  # two strategies and chance
     plt.close(fig)

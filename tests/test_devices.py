@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from lessons import devices, model, training
+from lessons import devices, mobilenetv2, training
 from lessons.paths import SAMPLE_DATA
 
 ON_GPU = bool(devices.gpus())
@@ -15,11 +15,11 @@ def test_the_device_is_named():
 
 def test_under_mixed_precision_the_head_still_outputs_float32():
     with devices.precision("mixed_float16"):
-        clf = model.build_classifier(3, 32, weights="none")
-    assert model.backbone(clf).get_layer("Conv1").compute_dtype == "float16"
+        clf = mobilenetv2.build_classifier(3, 32, weights="none")
+    assert mobilenetv2.base_of(clf).get_layer("Conv1").compute_dtype == "float16"
     assert clf.output.dtype == "float32"
-    restored = model.build_classifier(3, 32, weights="none")
-    assert model.backbone(restored).get_layer("Conv1").compute_dtype == "float32"
+    restored = mobilenetv2.build_classifier(3, 32, weights="none")
+    assert mobilenetv2.base_of(restored).get_layer("Conv1").compute_dtype == "float32"
 
 
 @pytest.mark.skipif(ON_GPU, reason="on a GPU, mixed precision is allowed")
@@ -33,12 +33,12 @@ def test_mixed_precision_on_a_cpu_is_refused_before_any_work(tmp_path):
 @pytest.mark.skipif(not ON_GPU, reason="needs a GPU that TensorFlow can see (none on this machine)")
 @pytest.mark.slow
 def test_a_mixed_precision_run_saves_a_float32_checkpoint(tmp_path):
-    from lessons.inference import Classifier
+    from lessons.inference import Predictor
 
     config = training.TrainConfig(data=SAMPLE_DATA, image_size=96, phase1_epochs=2, phase2_epochs=1,
                                   batch_size=16, mixed_precision=True)
     out = training.train(config, tmp_path / "mixed", verbose=0)
-    clf = Classifier.load(out, runtime="keras")
-    assert model.backbone(clf.runtime.model).get_layer("Conv1").compute_dtype == "float32"
+    clf = Predictor.load(out, runtime="keras")
+    assert mobilenetv2.base_of(clf.runtime.model).get_layer("Conv1").compute_dtype == "float32"
     probabilities = clf.probabilities(sorted(SAMPLE_DATA.glob("*/*.jpg"))[:2])
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-5)

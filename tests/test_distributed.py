@@ -42,13 +42,13 @@ def _train(strategy, train_count, epochs=1, callbacks=()):
     import keras
 
     from lessons import pipeline
-    from lessons import model as mv2
+    from lessons import mobilenetv2
 
     pixels, labels, classes = _photos()
     keras.utils.set_random_seed(0)
     with strategy.scope():
-        model = mv2.build_classifier(classes, SIZE, weights=WEIGHTS, dropout=0.0)
-        mv2.set_trainable_from(model, 15)  # blocks 15, 16 and the top conv train; BatchNorm stays frozen
+        model = mobilenetv2.build_classifier(classes, SIZE, weights=WEIGHTS, dropout=0.0)
+        mobilenetv2.set_trainable_from(model, 15)  # blocks 15, 16 and the top conv train; BatchNorm stays frozen
         model.compile(optimizer=keras.optimizers.SGD(0.01), metrics=["accuracy"],
                       loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1))
     train = pipeline.batches(pixels[:train_count], labels[:train_count], classes, batch_size=8)

@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import pytest
 
-from lessons import model as mv2
+from lessons import mobilenetv2
 from lessons.exercises import week4
 
 
@@ -75,7 +75,7 @@ def test_the_cached_features_are_the_classifiers_own():
     classifier = week4._classifier()
     pixels = week4._case()["val"]["pixels"]
     np.testing.assert_allclose(week4._case()["val"]["features"],
-                               mv2.features_model(classifier).predict(pixels, verbose=0), atol=1e-4)
+                               mobilenetv2.features_model(classifier).predict(pixels, verbose=0), atol=1e-4)
     np.testing.assert_allclose(week4.feature_extractor(week4._base()).predict(pixels, verbose=0),
                                week4._case()["val"]["features"], atol=1e-4)
 
@@ -83,7 +83,7 @@ def test_the_cached_features_are_the_classifiers_own():
 # ---- unfreezing from a block -------------------------------------------------------------
 
 def first_of(base, block):
-    return next(i for i, layer in enumerate(base.layers) if mv2.block_of(layer.name) == block)
+    return next(i for i, layer in enumerate(base.layers) if mobilenetv2.block_of(layer.name) == block)
 
 
 def everything(base, block):
@@ -159,14 +159,14 @@ def test_an_earlier_cut_must_be_undone(capsys):
 
 def test_the_course_unfreezing_agrees_with_set_trainable_from():
     classifier = week4._classifier()
-    base = mv2.backbone(classifier)
+    base = mobilenetv2.base_of(classifier)
     for block in (0, 5, 13, 16):
-        mv2.set_trainable_from(classifier, block)
+        mobilenetv2.set_trainable_from(classifier, block)
         expected = [layer.trainable for layer in base.layers]
         base.trainable = False
-        assert week4.unfreeze_from(base, block) == mv2.first_layer_of(classifier, block)[0]
+        assert week4.unfreeze_from(base, block) == mobilenetv2.first_layer_of(classifier, block)[0]
         assert [layer.trainable for layer in base.layers] == expected
-    mv2.set_trainable_from(classifier, None)
+    mobilenetv2.set_trainable_from(classifier, None)
 
 
 # ---- compiling again -----------------------------------------------------------------------
@@ -183,7 +183,7 @@ def only_the_rate(model, phase1_lr):
 
 
 def and_unfreeze(model, phase1_lr):
-    mv2.set_trainable_from(model, 11)
+    mobilenetv2.set_trainable_from(model, 11)
     week4.compile_for_phase2(model, phase1_lr)
 
 

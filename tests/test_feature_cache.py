@@ -2,13 +2,13 @@
 import numpy as np
 import pytest
 
-from lessons import data, feature_cache, model as mv2, paths, pipeline
+from lessons import data, feature_cache, mobilenetv2, paths, pipeline
 from tests.conftest import SMALL_SIZE, weights_for_tests
 
 
 @pytest.fixture(scope="module")
 def classifier():
-    return mv2.build_classifier(10, SMALL_SIZE, weights=weights_for_tests())
+    return mobilenetv2.build_classifier(10, SMALL_SIZE, weights=weights_for_tests())
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from matplotlib.patches import Rectangle
 
-from lessons import model as mv2
+from lessons import mobilenetv2
 from lessons import paths
 from lessons import receptive_field as rf
 from lessons.figures import receptive_field as figures
@@ -43,7 +43,7 @@ def test_the_figure_draws_the_clipped_field():
 
 
 def test_the_padding_figure_draws_each_unit_to_scale():
-    field = rf.field_of(rf.walk(mv2.build_backbone(96, weights="none")), "block_6_project_BN")
+    field = rf.field_of(rf.walk(mobilenetv2.build_backbone(96, weights="none")), "block_6_project_BN")
     units = [(0, 0), (2, 3), (5, 5)]
     fig = figures.padding_figure(field, units, image_size=96)
     image, *boxes = fig.axes[0].patches

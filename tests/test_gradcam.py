@@ -1,25 +1,25 @@
 """Grad-CAM: the maths, and that it points at the object."""
 import numpy as np
 import pytest
-from lessons import gradcam, images, model as mv2
+from lessons import gradcam, images, mobilenetv2
 from lessons import receptive_field as rf
-from lessons.inference import Classifier
+from lessons.inference import Predictor
 from lessons.paths import SAMPLE_DATA
 
 
 @pytest.fixture(scope="module")
 def reference_model(reference):
-    return Classifier.load(reference, runtime="keras")
+    return Predictor.load(reference, runtime="keras")
 
 
 def test_with_a_linear_head_grad_cam_is_the_class_activation_map(small_checkpoint):
-    clf = Classifier.load(small_checkpoint, runtime="keras")
+    clf = Predictor.load(small_checkpoint, runtime="keras")
     model = clf.runtime.model
     pixels = clf.pixels(sorted(SAMPLE_DATA.glob("metal/*.jpg"))[0])
     cam, index = gradcam.GradCam(model)(pixels)
-    features = mv2.features_model(model)  # pooled; the map itself is the base's output
-    fmap = mv2.backbone(model)(model.get_layer("preprocess")(pixels[None].astype("float32"))).numpy()[0]
-    kernel = model.get_layer(mv2.OUTPUT_NAME).kernel.numpy()
+    features = mobilenetv2.features_model(model)  # pooled; the map itself is the base's output
+    fmap = mobilenetv2.base_of(model)(model.get_layer("preprocess")(pixels[None].astype("float32"))).numpy()[0]
+    kernel = model.get_layer(mobilenetv2.OUTPUT_NAME).kernel.numpy()
     expected = np.maximum(fmap @ kernel[:, index], 0)
     np.testing.assert_allclose(cam, expected / expected.max(), atol=1e-4)
     assert index == int(np.argmax(model.predict(pixels[None], verbose=0)))

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from lessons import checkpoint, data, images, pipeline
-from lessons.inference import Classifier, CheckpointError
+from lessons.inference import Predictor, CheckpointError
 from lessons.paths import SAMPLE_DATA
 
 GLASS = sorted(SAMPLE_DATA.glob("glass/*.jpg"))
@@ -15,7 +15,7 @@ GLASS = sorted(SAMPLE_DATA.glob("glass/*.jpg"))
 
 @pytest.fixture(scope="module")
 def small(small_checkpoint):
-    return Classifier.load(small_checkpoint, runtime="keras")
+    return Predictor.load(small_checkpoint, runtime="keras")
 
 
 def test_top_k_from_a_path_pil_image_array_and_bytes(small):
@@ -51,7 +51,7 @@ def test_labels_that_disagree_with_the_model_fail_at_load(small_copy):
     labels_file = small_copy / checkpoint.LABELS_FILE
     labels_file.write_text(json.dumps(json.loads(labels_file.read_text())[:7]))
     with pytest.raises(CheckpointError, match="outputs 10 classes but .*labels.json lists 7"):
-        Classifier.load(small_copy, runtime="keras")
+        Predictor.load(small_copy, runtime="keras")
 
 
 @pytest.mark.parametrize("broken, expected", [
@@ -77,7 +77,7 @@ def test_a_broken_checkpoint_names_the_file(small_copy, broken, expected):
     else:
         runtime = "int8"
     with pytest.raises(CheckpointError, match=expected):
-        Classifier.load(target, runtime=runtime)
+        Predictor.load(target, runtime=runtime)
 
 
 def test_safe_mode_refuses_a_checkpoint_that_would_run_code(small_copy):
@@ -86,7 +86,7 @@ def test_safe_mode_refuses_a_checkpoint_that_would_run_code(small_copy):
     outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(sneaky))
     keras.Model(inputs, outputs).save(small_copy / checkpoint.MODEL_FILE)
     with pytest.raises(CheckpointError, match="could not be loaded"):
-        Classifier.load(small_copy, runtime="keras")
+        Predictor.load(small_copy, runtime="keras")
 
 
 def test_the_reference_checkpoint_is_right_on_its_held_out_sample(reference):
@@ -94,15 +94,15 @@ def test_the_reference_checkpoint_is_right_on_its_held_out_sample(reference):
     split = checkpoint.read_split(reference)
     sample = data.scan(SAMPLE_DATA, progress=False)
     assert set(sample.files) <= set(split.test)
-    clf = Classifier.load(reference, runtime="keras")
+    clf = Predictor.load(reference, runtime="keras")
     predicted = clf.predict_pixels(pipeline.load_images(sample.paths(), clf.image_size, progress=False)).argmax(axis=1)
     expected = [clf.labels.index(sample.class_names[i]) for i in sample.labels]
     assert np.mean(predicted == expected) >= 0.85
 
 
 def test_int8_agrees_with_the_float_model(reference):
-    keras_clf = Classifier.load(reference, runtime="keras")
-    int8_clf = Classifier.load(reference, runtime="int8")
+    keras_clf = Predictor.load(reference, runtime="keras")
+    int8_clf = Predictor.load(reference, runtime="int8")
     sample = data.scan(SAMPLE_DATA, progress=False)
     pixels = pipeline.load_images(sample.paths(), keras_clf.image_size, progress=False)
     float_top = keras_clf.predict_pixels(pixels).argmax(axis=1)

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from lessons import model as mv2
+from lessons import mobilenetv2
 from lessons import paths
 from lessons import receptive_field as rf
 from lessons.exercises import week3
@@ -110,10 +110,10 @@ def test_unknown_layers_and_free_sizes_are_refused_clearly():
 
 
 def test_a_nested_model_is_walked_inside():
-    classifier = mv2.build_classifier(10, image_size=96, weights="none")
+    classifier = mobilenetv2.build_classifier(10, image_size=96, weights="none")
     rows = rf.walk(classifier)
-    base_rows = rf.walk(mv2.backbone(classifier))
-    inner = [r for r in rows if r.name.startswith(f"{mv2.BASE_NAME}/")]
+    base_rows = rf.walk(mobilenetv2.base_of(classifier))
+    inner = [r for r in rows if r.name.startswith(f"{mobilenetv2.BASE_NAME}/")]
     assert [r.name.split("/")[1] for r in inner] == [r.name for r in base_rows[1:]]
     assert [(r.rows, r.cols) for r in inner] == [(r.rows, r.cols) for r in base_rows[1:]]
     assert rf.field_of(rows, "out_relu").size == rf.field_of(base_rows, "out_relu").size
@@ -181,7 +181,7 @@ def test_branches_match_the_gradient_support():
 
 @pytest.fixture(scope="module")
 def positive_mobilenet():
-    return rf.set_positive_weights(mv2.build_backbone(96, weights="none"))
+    return rf.set_positive_weights(mobilenetv2.build_backbone(96, weights="none"))
 
 
 @pytest.mark.parametrize("layer", ["Conv1_relu", "block_1_depthwise", "block_2_add", "block_3_depthwise_relu",
@@ -192,7 +192,7 @@ def test_real_mobilenetv2_parts_match_the_gradient_support(positive_mobilenet, l
 
 def test_the_whole_491_px_field_is_measured_on_a_large_input():
     """At 576 px the centre unit's field fits inside the image: the gradient spans all 491 px."""
-    model = rf.set_positive_weights(mv2.build_backbone(576, weights="none"))
+    model = rf.set_positive_weights(mobilenetv2.build_backbone(576, weights="none"))
     row = last(model)
     gradient = rf.input_gradient(model, positive_inputs(model), row.centre_unit())[0]
     (top, bottom), (left, right) = rf.support_box(gradient)
@@ -202,7 +202,7 @@ def test_the_whole_491_px_field_is_measured_on_a_large_input():
 
 def test_random_weights_never_reach_beyond_the_field():
     """Real (random) weights and ReLU6: the support can only shrink inside the theoretical field."""
-    model = mv2.build_backbone(96, weights="none")
+    model = mobilenetv2.build_backbone(96, weights="none")
     part = keras.Model(model.input, model.get_layer("block_5_add").output)
     row = rf.field_of(rf.walk(model), "block_5_add")
     images = np.random.default_rng(1).uniform(-1, 1, (4, 96, 96, 3))
@@ -217,7 +217,7 @@ def test_random_weights_never_reach_beyond_the_field():
 
 @pytest.fixture(scope="module")
 def mobilenet_rows():
-    return rf.walk(mv2.build_backbone(224, weights="none"))
+    return rf.walk(mobilenetv2.build_backbone(224, weights="none"))
 
 
 def test_mobilenetv2_sees_491_px_with_a_stride_of_32(mobilenet_rows):
@@ -230,7 +230,7 @@ def test_mobilenetv2_sees_491_px_with_a_stride_of_32(mobilenet_rows):
 def test_the_block_table(mobilenet_rows):
     ends = rf.block_ends(mobilenet_rows)
     assert [r.name for r in ends][:3] == ["Conv1_relu", "expanded_conv_project_BN", "block_1_project_BN"]
-    assert len(ends) == len(mv2.BLOCKS)
+    assert len(ends) == len(mobilenetv2.BLOCKS)
     assert [r.size for r in ends] == [3, 7, 11, 19, 27, 43, 59, 75, 107, 139, 171, 203, 235, 267, 299, 363, 427,
                                       491, 491]
     assert [r.jump for r in ends] == [2, 2, 4, 4, 8, 8, 8, 16, 16, 16, 16, 16, 16, 16, 32, 32, 32, 32, 32]
@@ -259,7 +259,7 @@ def test_mass_square():
 
 
 def test_the_effective_field_is_a_normalised_map_inside_the_field():
-    model = mv2.build_backbone(96, weights="none")
+    model = mobilenetv2.build_backbone(96, weights="none")
     part = keras.Model(model.input, model.get_layer("block_6_project_BN").output)
     photos = np.random.default_rng(2).integers(0, 256, (2, 96, 96, 3)).astype("uint8")
     heatmap, unit = rf.effective_field(part, photos)
@@ -394,7 +394,7 @@ def test_the_choices_are_the_block_ends():
 
 
 def test_unit_at_maps_positions_onto_the_grid():
-    field = rf.field_of(rf.backbone()[2], "block_6_project_BN")  # 14 x 14
+    field = rf.field_of(rf.field_backbone().rows, "block_6_project_BN")  # 14 x 14
     assert rf.unit_at(field, (0, 1)) == (0, 13)
     assert rf.unit_at(field, (0.5, 0.5)) == field.centre_unit() == (7, 7)
 

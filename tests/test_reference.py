@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from lessons import checkpoint, paths, pipeline, results
-from lessons.inference import Classifier
+from lessons.inference import Predictor
 from tests.conftest import run_cli
 
 README = (paths.REPO / "README.md").read_text()
@@ -54,7 +54,7 @@ def test_split(reference, shared_dir):
 def test_its_recorded_test_accuracy_is_reproduced(reference, test_split):
     pixels, labels = test_split
     _, meta = checkpoint.read(reference)
-    keras_clf = Classifier.load(reference, runtime="keras")
+    keras_clf = Predictor.load(reference, runtime="keras")
     accuracy = np.mean(keras_clf.predict_pixels(pixels).argmax(axis=1) == labels)
     assert accuracy == pytest.approx(meta.test.accuracy, abs=0.5 / len(labels))
 
@@ -63,7 +63,7 @@ def test_its_recorded_test_accuracy_is_reproduced(reference, test_split):
 def test_int8_stays_within_about_a_point_on_the_test_split(reference, test_split):
     pixels, labels = test_split
     _, meta = checkpoint.read(reference)
-    int8 = np.mean(Classifier.load(reference, runtime="int8").predict_pixels(pixels).argmax(axis=1) == labels)
+    int8 = np.mean(Predictor.load(reference, runtime="int8").predict_pixels(pixels).argmax(axis=1) == labels)
     # Measured: 1.06 points (7 of 661 photos) lost; the course's target is 1 point.
     assert int8 >= meta.test.accuracy - 0.015
     assert int8 == pytest.approx(meta.exports["int8"].test_accuracy, abs=0.5 / len(labels))

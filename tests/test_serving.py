@@ -44,7 +44,7 @@ def test_a_broken_checkpoint_is_one_line_and_the_others_keep_serving(shelf):
 def test_the_card_reads_the_served_files_record(small_copy):
     _, meta = checkpoint.read(small_copy)
     served = serving.Served.load(small_copy)
-    assert served.classifier.runtime.name == "keras"  # no export yet: the training run's record
+    assert served.predictor.runtime.name == "keras"  # no export yet: the training run's record
     assert f"**Test accuracy** {meta.test.accuracy:.1%} on {meta.test.photos} held-out photos" in served.card()
     exported = metadata.Export("model.keras", 1, test_accuracy=0.5, agreement_with_keras=1.0, test_photos=12)
     checkpoint.write_meta(small_copy, meta.with_export("keras", exported))  # as `lessons export` records it
@@ -94,8 +94,8 @@ def test_the_tabs_draw_from_gradios_float_values():
     assert f"costs {costs['ratio']:.3f}" in serving.conv_cost_plot(3.0, 64.0, 128.0, 56.0).get_suptitle()
     assert "5 dimensions → ReLU6" in serving.spiral_plot(5.0, "relu6").get_suptitle()
     table, memory = serving.block_shapes(96.0)
-    assert table.to_dict("records") == architecture.shapes_table(serving.backbone(96))
+    assert table.to_dict("records") == architecture.shapes_table(serving.shared_backbone(96))
     assert table["input"][0] == f"{96 // 2}×{96 // 2}×32"  # after the stride-2 stem's 32 filters
     assert len(memory.axes[0].patches) == 2 * len(table) and "at 96×96" in memory.axes[0].get_title()
-    assert serving.backbone(rf.IMAGE_SIZE) is rf.backbone()[0]  # the receptive-field tab's model, not a second one
+    assert serving.shared_backbone(rf.IMAGE_SIZE) is rf.field_backbone().base  # the receptive-field tab's model, not a second one
     assert plt.get_fignums() == []  # Gradio draws the figures; pyplot keeps none of them

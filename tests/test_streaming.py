@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from lessons import checkpoint, data, pipeline, streaming
-from lessons.inference import Classifier
+from lessons.inference import Predictor
 from lessons.paths import SAMPLE_DATA
 from tests.conftest import run_cli
 
@@ -56,7 +56,7 @@ def test_training_batches_leave_out_an_unreadable_photo_with_its_label(photos):
 
 
 def test_predictions_are_those_of_the_loaded_array(small_checkpoint):
-    clf = Classifier.load(small_checkpoint, "keras")
+    clf = Predictor.load(small_checkpoint, "keras")
     found, _, probabilities = streaming.PhotoStream(PHOTOS, clf.image_size).predict(clf.predict_pixels,
                                                                                    progress=False)
     expected = clf.predict_pixels(pipeline.load_images(PHOTOS, clf.image_size, progress=False))

@@ -66,7 +66,7 @@ def test_ten_crops_go_through_the_network_as_one_batch_and_are_averaged():
 
 
 def test_flip_is_the_models_own_test_time_flip():
-    """The reference checkpoint's flip (lessons.model.with_flip), not a second copy of it."""
+    """The reference checkpoint's flip (lessons.mobilenetv2.with_flip), not a second copy of it."""
     photos = gradient_photos(n=2)
     flipped = test_time.variants(Counting())["flip"](photos)
     np.testing.assert_allclose(flipped, (photos.mean(axis=(1, 2)) + photos[:, :, ::-1].mean(axis=(1, 2))) / 2)

@@ -6,8 +6,8 @@ import shutil
 import numpy as np
 import pytest
 
-from lessons import checkpoint, data, model as mv2, paths, pipeline, splits, streaming, training
-from lessons.inference import Classifier
+from lessons import checkpoint, data, mobilenetv2, paths, pipeline, splits, streaming, training
+from lessons.inference import Predictor
 from lessons.paths import SAMPLE_DATA
 from tests.conftest import SMALL_SIZE, weights_for_tests
 
@@ -42,12 +42,12 @@ def test_cached_features_learn_the_same_head_as_the_frozen_graph(sample_streams,
     initial = None
     for cached in (True, False):
         config = small_config(cache_features=cached, augment=False, dropout=0.0, phase1_epochs=4)
-        clf = mv2.build_classifier(10, SMALL_SIZE, weights=config.weights, dropout=0.0)
-        initial = initial or clf.get_layer(mv2.OUTPUT_NAME).get_weights()
-        clf.get_layer(mv2.OUTPUT_NAME).set_weights(initial)
+        clf = mobilenetv2.build_classifier(10, SMALL_SIZE, weights=config.weights, dropout=0.0)
+        initial = initial or clf.get_layer(mobilenetv2.OUTPUT_NAME).get_weights()
+        clf.get_layer(mobilenetv2.OUTPUT_NAME).set_weights(initial)
         run = training.PartialRun(tmp_path / f"cached-{cached}", config)
         recorder = training.run_phase1(clf, run, config, sample_streams, verbose=0)
-        heads[cached] = (clf.get_layer(mv2.OUTPUT_NAME).get_weights(), [r["loss"] for r in recorder.rows])
+        heads[cached] = (clf.get_layer(mobilenetv2.OUTPUT_NAME).get_weights(), [r["loss"] for r in recorder.rows])
     (w_cached, b_cached), losses_cached = heads[True]
     (w_graph, b_graph), losses_graph = heads[False]
     assert not np.allclose(w_cached, initial[0]), "the head did learn"
@@ -58,7 +58,7 @@ def test_cached_features_learn_the_same_head_as_the_frozen_graph(sample_streams,
 
 def test_cached_features_are_a_memory_mapped_file_equal_to_the_features_in_memory(sample_streams, sample_arrays,
                                                                                   tmp_path):
-    clf = mv2.build_classifier(10, SMALL_SIZE, weights=weights_for_tests())
+    clf = mobilenetv2.build_classifier(10, SMALL_SIZE, weights=weights_for_tests())
     run = training.PartialRun(tmp_path / "ckpt", small_config())
     features, labels = run.features("val", clf, sample_streams["val"], verbose=0)
     assert isinstance(features, np.memmap) and (run.dir / "features_val.npy").exists()
@@ -154,12 +154,12 @@ def test_a_checkpoint_records_what_made_it(small_checkpoint):
 
 def test_a_checkpoint_round_trip_predicts_exactly_as_the_model_in_memory(tmp_path, sample_arrays):
     x, _ = sample_arrays
-    model = mv2.build_classifier(10, SMALL_SIZE, weights=weights_for_tests())
-    model.get_layer(mv2.OUTPUT_NAME).set_weights([w + 0.01 for w in model.get_layer(mv2.OUTPUT_NAME).get_weights()])
+    model = mobilenetv2.build_classifier(10, SMALL_SIZE, weights=weights_for_tests())
+    model.get_layer(mobilenetv2.OUTPUT_NAME).set_weights([w + 0.01 for w in model.get_layer(mobilenetv2.OUTPUT_NAME).get_weights()])
     labels = [f"class {i}" for i in range(10)]
     meta = dataclasses.replace(checkpoint.read(paths.REFERENCE_CHECKPOINT).meta, image_size=SMALL_SIZE,
                                test_time_flip=False)  # the model alone, not averaged with the mirror image
     checkpoint.save(tmp_path / "ckpt", model, labels, meta)
-    loaded = Classifier.load(tmp_path / "ckpt", runtime="keras")
+    loaded = Predictor.load(tmp_path / "ckpt", runtime="keras")
     assert loaded.labels == labels
     np.testing.assert_allclose(loaded.predict_pixels(x["val"]), model.predict(x["val"], verbose=0), atol=1e-6)

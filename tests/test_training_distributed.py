@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from lessons import checkpoint, distribute, metadata, paths
-from lessons.inference import Classifier
+from lessons.inference import Predictor
 from tests.conftest import weights_for_tests
 from tests.test_distributed import TIMEOUT
 
@@ -57,7 +57,7 @@ def _scratch_folders(out):
 
 def _assert_one_working_checkpoint(out):
     assert sorted(p.name for p in out.parent.iterdir() if not p.name.endswith("-log.txt")) == [out.name, "tmp"]
-    clf = Classifier.load(out, "keras")
+    clf = Predictor.load(out, "keras")
     probabilities = clf.predict_pixels(np.full((2, SIZE, SIZE, 3), 128, np.uint8))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
     return checkpoint.read(out).meta

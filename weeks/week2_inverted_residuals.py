@@ -78,7 +78,7 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessons import architecture, block_memory, blocks, convcost, manifold, real_blocks, relatives, relu6
+from lessons import architecture, block_memory, blocks, convcost, manifold, mobilenetv2, real_blocks, relatives, relu6
 from lessons.exercises import week2
 from lessons.figures.blocks import memory_figure, widths_figure
 from lessons.figures.manifold import error_figure, figure1
@@ -231,8 +231,8 @@ print("Blocks below are built by", "your inverted_residual." if block_is_right e
 # would hold for any weights; the next cell says which ones these are).
 
 # %%
-base, weights_source = real_blocks.load_real_model(224)
-print(f"keras.applications.MobileNetV2 at 224×224 px with {weights_source}.")
+base = mobilenetv2.build_backbone(224)
+print(f"keras.applications.MobileNetV2 at 224×224 px with {mobilenetv2.describe_weights()}.")
 
 # %% [markdown]
 # Your block 2 and the real block 2, layer by layer (`read_block` reads t, c, s and the input shape from the real

@@ -80,7 +80,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessons import baseline, checkpoint, gradcam, images, paths
-from lessons import model as mv2
+from lessons import mobilenetv2
 from lessons import receptive_field as rf
 from lessons.exercises.week3 import check_field_span, check_stack_field, stack_field_with_j_out
 from lessons.figures.receptive_field import draw_field, field_figure, padding_figure
@@ -202,9 +202,9 @@ print(rf.format_table(baseline_rows))
 # theoretical field depends on the layers only, never on the weights.
 
 # %%
-base = mv2.build_backbone(IMAGE_SIZE)
+base = mobilenetv2.build_backbone(IMAGE_SIZE)
 rows = rf.walk(base)
-WEIGHTS_SENTENCE = mv2.describe_weights()
+WEIGHTS_SENTENCE = mobilenetv2.describe_weights()
 print(f"MobileNetV2 built with {WEIGHTS_SENTENCE}.")
 
 # %% [markdown]
@@ -354,7 +354,7 @@ show_source(rf.set_positive_weights)
 
 # %%
 PROBE_SIZE = 96
-probe = rf.set_positive_weights(mv2.build_backbone(PROBE_SIZE, weights="none"))
+probe = rf.set_positive_weights(mobilenetv2.build_backbone(PROBE_SIZE, weights="none"))
 probe_rows = rf.walk(probe)
 tiny = np.random.default_rng(0).uniform(0.1, 1.0, (1, PROBE_SIZE, PROBE_SIZE, 3)) * 1e-3  # keeps every ReLU linear
 
@@ -377,7 +377,7 @@ for name in ("block_1_project_BN", "block_3_depthwise_relu", "block_5_add", "blo
 # %%
 # NBVAL_CHECK_OUTPUT
 LARGE_SIZE = 576
-large = rf.set_positive_weights(mv2.build_backbone(LARGE_SIZE, weights="none"))
+large = rf.set_positive_weights(mobilenetv2.build_backbone(LARGE_SIZE, weights="none"))
 large_top = rf.walk(large)[-1]
 gradient = rf.input_gradient(large, np.full((1, LARGE_SIZE, LARGE_SIZE, 3), 5e-4), large_top.centre_unit())[0]
 (g_top, g_bottom), (g_left, g_right) = rf.support_box(gradient)
@@ -448,7 +448,7 @@ x = np.arange(len(sizes))
 plt.plot(x, [s[1] for s in sizes], "o-", label="theoretical field")
 plt.plot(x, [s[2] for s in sizes], "s-", label="effective field (95% square)")
 plt.axhline(IMAGE_SIZE, color="grey", linestyle="--", label=f"the image: {IMAGE_SIZE} px")
-plt.xticks(x, [mv2.block_of(name) for name, _, _ in sizes])
+plt.xticks(x, [mobilenetv2.block_of(name) for name, _, _ in sizes])
 plt.xlabel("part of MobileNetV2 (its last layer)")
 plt.ylabel("side (px)")
 plt.title(f"Theoretical and effective fields ({WEIGHTS_SENTENCE})", fontsize=9)

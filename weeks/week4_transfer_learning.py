@@ -98,12 +98,12 @@ import numpy as np
 
 from lessons import (baseline, batchnorm, checkpoint, colour_augmentation, data, data_size, devices, distribute,
                      evaluation, feature_cache, paths, pipeline, splits, training)
-from lessons import model as mv2
+from lessons import mobilenetv2
 from lessons.exercises import week4
 from lessons.exercises.week4 import check_compile_for_phase2, check_phase1, check_phase2, check_unfreeze_from
 from lessons.figures.data import augmentation_figure, class_counts_figure, photo_grid_figure
 from lessons.figures.results import confusion_figure, learning_curve_figure, misclassified_figure, per_class_figure
-from lessons.inference import Classifier
+from lessons.inference import Predictor
 from lessons.notebook import show_source
 
 OUT = paths.student_checkpoint(FAST)
@@ -195,7 +195,7 @@ num_classes = len(dataset.class_names)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"baseline CNN: {mv2.trainable_parameters(baseline.build_baseline(num_classes, IMAGE_SIZE)):,} "
+print(f"baseline CNN: {mobilenetv2.trainable_parameters(baseline.build_baseline(num_classes, IMAGE_SIZE)):,} "
       "trainable parameters, all starting from random values")
 
 # %%
@@ -217,10 +217,10 @@ print(f"baseline: {len(base_run.history)} epochs in {base_run.seconds:.0f} s; te
 # starts from, and what the head reads:
 
 # %%
-print("base weights:", mv2.describe_weights(config.weights))
-clf = mv2.build_classifier(num_classes, IMAGE_SIZE, weights=config.weights)
-mv2.set_trainable_from(clf, None)
-print(f"the head reads {clf.get_layer(mv2.FEATURES_NAME).output.shape[-1]} pooled features a photo and "
+print("base weights:", mobilenetv2.describe_weights(config.weights))
+clf = mobilenetv2.build_classifier(num_classes, IMAGE_SIZE, weights=config.weights)
+mobilenetv2.set_trainable_from(clf, None)
+print(f"the head reads {clf.get_layer(mobilenetv2.FEATURES_NAME).output.shape[-1]} pooled features a photo and "
       f"outputs {clf.output.shape[-1]} probabilities")
 
 # %% [markdown]
@@ -262,7 +262,7 @@ assert computed == published, "the weights file is not the one SOURCE.md describ
 with h5py.File(paths.IMAGENET_WEIGHTS, "r") as weights_file:
     stored = []
     weights_file.visititems(lambda name, item: stored.append(item.shape) if isinstance(item, h5py.Dataset) else None)
-expected = [tuple(w.shape) for w in mv2.backbone(clf).weights]
+expected = [tuple(w.shape) for w in mobilenetv2.base_of(clf).weights]
 print(f"the file holds {len(stored)} arrays, {sum(int(np.prod(s)) for s in stored):,} numbers; "
       f"MobileNetV2(alpha=1.0, include_top=False) needs {len(expected)} arrays of the same shapes")
 assert sorted(stored) == sorted(expected)
@@ -283,15 +283,15 @@ assert sorted(stored) == sorted(expected)
 sample = data.scan(paths.SAMPLE_DATA, progress=False)
 sample_pixels = pipeline.load_images(sample.paths(), IMAGE_SIZE, progress=False)
 keras.utils.set_random_seed(config.seed)  # the same random weights at every run
-random_clf = mv2.build_classifier(num_classes, IMAGE_SIZE, weights="none")
+random_clf = mobilenetv2.build_classifier(num_classes, IMAGE_SIZE, weights="none")
 # Batches of 50: the 100 photos in two batches of one shape, so that Keras traces one graph a model.
-neighbours = {mv2.describe_weights(source): evaluation.nearest_neighbour_accuracy(
-    mv2.features_model(model).predict(sample_pixels, batch_size=50, verbose=0), sample.labels)
+neighbours = {mobilenetv2.describe_weights(source): evaluation.nearest_neighbour_accuracy(
+    mobilenetv2.features_model(model).predict(sample_pixels, batch_size=50, verbose=0), sample.labels)
     for source, model in ((config.weights, clf), ("none", random_clf))}
 for source, accuracy in neighbours.items():
     print(f"{source:<72} nearest neighbour of the same class: {accuracy:.0%}")
 print(f"({len(sample)} sample photos at {IMAGE_SIZE} px; chance: {1 / len(sample.class_names):.0%})")
-assert neighbours[mv2.describe_weights(config.weights)] > neighbours[mv2.describe_weights("none")] + 0.1
+assert neighbours[mobilenetv2.describe_weights(config.weights)] > neighbours[mobilenetv2.describe_weights("none")] + 0.1
 
 # %% [markdown]
 # The ImageNet features group the classes far better than chance and than random weights,
@@ -303,9 +303,9 @@ assert neighbours[mv2.describe_weights(config.weights)] > neighbours[mv2.describ
 
 # %%
 # NBVAL_CHECK_OUTPUT
-phase1_rows = mv2.block_table(clf)
+phase1_rows = mobilenetv2.block_table(clf)
 phase1_trainable = sum(row["trainable"] for row in phase1_rows)
-print(mv2.format_block_table(phase1_rows))
+print(mobilenetv2.format_block_table(phase1_rows))
 print(f"\nphase 1 trains {phase1_trainable:,} of {sum(r['trainable'] + r['frozen'] for r in phase1_rows):,} "
       f"parameters ({phase1_trainable / sum(r['trainable'] + r['frozen'] for r in phase1_rows):.2%})")
 
@@ -570,11 +570,11 @@ def notes_000_model(base):
 
 notes_base = keras.applications.MobileNetV2(input_shape=(224, 224, 3), include_top=False, weights=None)
 notes_000 = notes_000_model(notes_base)
-total, trainable = notes_000.count_params(), mv2.trainable_parameters(notes_000)
+total, trainable = notes_000.count_params(), mobilenetv2.trainable_parameters(notes_000)
 for layer in notes_000.layers[2:]:
     units = getattr(layer, "units", "")
     print(f"  {type(layer).__name__ + (f'({units})' if units else ''):<26}{layer.count_params():>9,} parameters, "
-          f"{mv2.trainable_parameters(layer):>9,} trainable")
+          f"{mobilenetv2.trainable_parameters(layer):>9,} trainable")
 # By hand: a Dense layer has inputs × units + units; BatchNormalization 4 × units, of which
 # gamma and beta (2 × units) train and the moving mean and variance do not.
 counted_by_hand = (1280 * 256 + 256) + 2 * 256 + (256 * 128 + 128) + 2 * 128 + (128 * 10 + 10)
@@ -600,17 +600,17 @@ assert trainable == counted_by_hand and total == notes_base.count_params() + cou
 
 # %%
 # NBVAL_CHECK_OUTPUT
-cut_index, cut_name = mv2.set_trainable_from(clf, FINE_TUNE_FROM)
-base_layers = mv2.backbone(clf).layers
+cut_index, cut_name = mobilenetv2.set_trainable_from(clf, FINE_TUNE_FROM)
+base_layers = mobilenetv2.base_of(clf).layers
 print(f"unfreezing from {FINE_TUNE_FROM}: layers {cut_index}..{len(base_layers) - 1} of the base "
       f"({len(base_layers) - cut_index} of {len(base_layers)}), starting at {cut_name}")
 print("the first layers above the cut:", ", ".join(layer.name for layer in base_layers[cut_index:cut_index + 4]))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-phase2_rows = mv2.block_table(clf)
+phase2_rows = mobilenetv2.block_table(clf)
 phase2_trainable = sum(row["trainable"] for row in phase2_rows)
-print(mv2.format_block_table(phase2_rows))
+print(mobilenetv2.format_block_table(phase2_rows))
 print(f"\nphase 2 trains {phase2_trainable:,} parameters, "
       f"{phase2_trainable / phase1_trainable:.0f}× as many as phase 1")
 
@@ -629,7 +629,7 @@ for description, index in (("layer 100 (the TensorFlow tutorial's fine_tune_at)"
                            ("the last 30 layers", len(base_layers) - 30),
                            ("the last 54 layers", len(base_layers) - 54)):
     name = base_layers[index].name
-    print(f"{description:<52} -> layer {index} {name}, inside block {mv2.block_of(name)}")
+    print(f"{description:<52} -> layer {index} {name}, inside block {mobilenetv2.block_of(name)}")
 
 # %% [markdown]
 # Such cuts fall in the middle of a block: block 11's expansion stays frozen while the rest of
@@ -661,10 +661,10 @@ def notes_001_model(base):
 
 
 notes_001 = notes_001_model(notes_base)  # the same base as above: another head
-notes_001_phase1 = mv2.trainable_parameters(notes_001)
+notes_001_phase1 = mobilenetv2.trainable_parameters(notes_001)
 for layer in notes_base.layers[-30:]:  # the notes' phase 2
     layer.trainable = True
-notes_001_phase2 = mv2.trainable_parameters(notes_001)
+notes_001_phase2 = mobilenetv2.trainable_parameters(notes_001)
 last_30 = notes_base.layers[-30:]
 with_top = keras.applications.MobileNetV2(input_shape=(224, 224, 3), weights=None)
 print("lecture notes 001:  total ~3.5M, trainable in phase 1 ~170K, in phase 2 ~1.2M")
@@ -677,7 +677,7 @@ print(f"the last 30 layers start at {last_30[0].name} and hold "
       f"{sum(isinstance(layer, keras.layers.BatchNormalization) for layer in last_30)} BatchNormalization layers "
       "among others, now all trainable")
 assert with_top.count_params() - with_top.layers[-1].count_params() == notes_base.count_params()
-assert notes_001_phase2 - notes_001_phase1 == sum(mv2.trainable_parameters(layer) for layer in last_30)
+assert notes_001_phase2 - notes_001_phase1 == sum(mobilenetv2.trainable_parameters(layer) for layer in last_30)
 
 # %% [markdown]
 # "~3.5M" is MobileNetV2 *with* its ImageNet classifier (the paper, arXiv 1801.04381, Table 4,
@@ -703,7 +703,7 @@ assert notes_001_phase2 - notes_001_phase1 == sum(mv2.trainable_parameters(layer
 # - On a base that an earlier cut left partly unfrozen (so already trainable),
 #   `base.trainable = True` changes nothing, and the old layer flags stay: set every layer's
 #   flag, not only those above the cut.
-# - `mv2.block_of(layer.name)` tells which block a layer belongs to; look at the names of
+# - `mobilenetv2.block_of(layer.name)` tells which block a layer belongs to; look at the names of
 #   the first layers (`[layer.name for layer in base.layers][:12]`): what is block 0 called?
 
 # %%
@@ -711,7 +711,7 @@ assert notes_001_phase2 - notes_001_phase1 == sum(mv2.trainable_parameters(layer
 def unfreeze_from(base, block):
     ### BEGIN SOLUTION
     base.trainable = True  # every layer trainable: now set each flag explicitly
-    first = next(i for i, layer in enumerate(base.layers) if mv2.block_of(layer.name) == block)
+    first = next(i for i, layer in enumerate(base.layers) if mobilenetv2.block_of(layer.name) == block)
     for index, layer in enumerate(base.layers):
         layer.trainable = index >= first and not isinstance(layer, keras.layers.BatchNormalization)
     return first
@@ -734,10 +734,10 @@ strategies = {"head only (feature extraction)": None, f"top blocks, from {FINE_T
               "whole base, BatchNorm frozen (full fine-tuning)": "stem"}
 strategy_trainable = {}
 for strategy, block in strategies.items():
-    mv2.set_trainable_from(clf, block)
-    strategy_trainable[strategy] = sum(row["trainable"] for row in mv2.block_table(clf))
-mv2.set_trainable_from(clf, FINE_TUNE_FROM)  # back to this week's cut
-all_parameters = sum(row["trainable"] + row["frozen"] for row in mv2.block_table(clf))
+    mobilenetv2.set_trainable_from(clf, block)
+    strategy_trainable[strategy] = sum(row["trainable"] for row in mobilenetv2.block_table(clf))
+mobilenetv2.set_trainable_from(clf, FINE_TUNE_FROM)  # back to this week's cut
+all_parameters = sum(row["trainable"] + row["frozen"] for row in mobilenetv2.block_table(clf))
 for strategy, count in strategy_trainable.items():
     print(f"{strategy:<50}{count:>12,} trainable ({count / all_parameters:.1%} of the model)")
 assert strategy_trainable[f"top blocks, from {FINE_TUNE_FROM}"] == phase2_trainable
@@ -1099,7 +1099,7 @@ phase2_ok = check_phase2(phase2)
 
 # %%
 keras.utils.set_random_seed(config.seed)
-my_base = mv2.build_backbone(IMAGE_SIZE, weights=config.weights)
+my_base = mobilenetv2.build_backbone(IMAGE_SIZE, weights=config.weights)
 extract = week4.feature_extractor(my_base)
 cache = {part: extract.predict(x[part], batch_size=64, verbose=0) for part in parts}  # one pass each, then never again
 feature_batches = {"train": pipeline.batches(cache["train"], y["train"], num_classes, config.batch_size,
@@ -1121,7 +1121,7 @@ my_model, my_history1 = week4.yours_or_ours(phase1, phase1_ok)(
     my_base, feature_batches["train"], feature_batches["val"], num_classes, PHASE1_EPOCHS, config.phase1_lr,
     [early_stopping()])
 by_hand = {"phase 1": test_accuracy(my_history1.model, cache["test"])}  # the head on the cached test photos
-my_cut = week4.yours_or_ours(unfreeze_from, unfreeze_ok)(my_base, mv2.parse_block(FINE_TUNE_FROM))
+my_cut = week4.yours_or_ours(unfreeze_from, unfreeze_ok)(my_base, mobilenetv2.parse_block(FINE_TUNE_FROM))
 week4.yours_or_ours(compile_for_phase2, compile_ok)(my_model, config.phase1_lr)
 pixel_batches = {"train": pipeline.batches(x["train"], y["train"], num_classes, config.batch_size,
                                            shuffle_seed=config.seed, augment=pipeline.augmentation(config.seed + 10)),
@@ -1134,11 +1134,11 @@ for phase, history in (("phase 1", my_history1), ("phase 2", my_history2)):
     low, high = evaluation.wilson_interval(round(by_hand[phase] * len(y["test"])), len(y["test"]))
     print(f"{phase}: epochs {history.epoch[0] + 1}–{history.epoch[-1] + 1}, test accuracy {by_hand[phase]:.0%} "
           f"(95 % interval {float(low):.0%}–{float(high):.0%}) on {len(y['test'])} photos")
-my_base_trainable = mv2.trainable_parameters(my_base)
+my_base_trainable = mobilenetv2.trainable_parameters(my_base)
 print(f"cut at layer {my_cut}, {my_base.layers[my_cut].name}; {my_base_trainable:,} of the base's parameters "
       "trained in phase 2")
 assert my_history2.epoch[0] == len(my_history1.epoch) and my_cut == cut_index
-assert my_base_trainable == mv2.trainable_parameters(mv2.backbone(clf)), "the base of set_trainable_from"
+assert my_base_trainable == mobilenetv2.trainable_parameters(mobilenetv2.base_of(clf)), "the base of set_trainable_from"
 
 
 # %% [markdown]
@@ -1259,7 +1259,7 @@ plt.show()
 # confusion matrix shows which classes are taken for which:
 
 # %%
-model_report = evaluation.report(y["test"], Classifier.load(OUT, "keras").predict_pixels(x["test"]), labels,
+model_report = evaluation.report(y["test"], Predictor.load(OUT, "keras").predict_pixels(x["test"]), labels,
                                  dataset.paths(split.test))
 confusion_figure(model_report)
 plt.show()
@@ -1358,8 +1358,8 @@ plt.show()
 # photos come from the full photo set it was trained on, so its rows compare settings, not photos).
 
 # %%
-mv2.set_trainable_from(reference, None)
-reference_head = sum(row["trainable"] for row in mv2.block_table(reference))
+mobilenetv2.set_trainable_from(reference, None)
+reference_head = sum(row["trainable"] for row in mobilenetv2.block_table(reference))
 rows = [baseline.baseline_row(base_run, base_report.accuracy, len(y["test"])),
         *baseline.phase_rows(meta, phase1_trainable, "your run"),
         *baseline.phase_rows(reference_meta, reference_head, "reference")]

@@ -80,9 +80,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessons import checkpoint, convcost, cpu, export, latency, paths, pipeline, test_time, tflite_file, training
-from lessons import model as mv2
+from lessons import mobilenetv2
 from lessons.exercises import call, week5
-from lessons.inference import Classifier
+from lessons.inference import Predictor
 from lessons.notebook import show_source
 
 # %% [markdown]
@@ -104,7 +104,7 @@ else:
                                   batch_size=16)
     print(f"No checkpoint in {CHECKPOINT.relative_to(paths.REPO)}: training a small one on data/sample at "
           f"{config.image_size} px ({config.phase1_epochs} epochs of the head, {config.phase2_epochs} of "
-          f"fine-tuning), starting from {mv2.describe_weights(config.weights)}.")
+          f"fine-tuning), starting from {mobilenetv2.describe_weights(config.weights)}.")
     training.train(config, CHECKPOINT, command="weeks/week5_deployment (no week-4 checkpoint)", verbose=0)
 
 LABELS, META = checkpoint.read(CHECKPOINT)
@@ -153,7 +153,7 @@ for kind, result in EXPORTS.items():
 # FP32 one. Divide each file's size by the model's parameter count:
 
 # %%
-keras_model = Classifier.load(CHECKPOINT, runtime="keras").runtime.model
+keras_model = Predictor.load(CHECKPOINT, runtime="keras").runtime.model
 PARAMETERS = keras_model.count_params()
 print(f"{PARAMETERS:,} parameters in the Keras model")
 
@@ -325,7 +325,7 @@ show_source(tflite_file.folded_kernel)
 conv1 = next(t for t in weights if tflite_file.layer_of(t, keras_model) == "Conv1")
 q = int8.get_tensor(conv1["index"])  # (filters, height, width, input channels)
 scales = conv1["quantization_parameters"]["scales"]
-base = mv2.backbone(keras_model)
+base = mobilenetv2.base_of(keras_model)
 folded = tflite_file.folded_kernel(base.get_layer("Conv1"), base.get_layer("bn_Conv1"))  # shaped like q
 
 # %%
@@ -396,13 +396,13 @@ week5.check_dequantise(dequantise)
 # %% [markdown]
 # ## 3. Accuracy: does each format still answer like the Keras model?
 #
-# The checkpoint's test photos (its recorded split), through every runtime with `Classifier.predict_pixels`, the
+# The checkpoint's test photos (its recorded split), through every runtime with `Predictor.predict_pixels`, the
 # same call the app uses. "Agrees with Keras" counts the photos whose top class is the Keras model's.
 
 # %%
 test_files, test_labels = checkpoint.split_photos(CHECKPOINT, "test")
 test_pixels = pipeline.load_images(test_files, IMAGE_SIZE, progress=False)
-classifiers = {kind: Classifier.load(CHECKPOINT, runtime=kind) for kind in ("keras", "fp32", "dynamic", "int8")}
+classifiers = {kind: Predictor.load(CHECKPOINT, runtime=kind) for kind in ("keras", "fp32", "dynamic", "int8")}
 predicted = {kind: clf.predict_pixels(test_pixels).argmax(axis=1) for kind, clf in classifiers.items()}
 accuracy = {kind: float(np.mean(p == test_labels)) for kind, p in predicted.items()}
 agreement = {kind: float(np.mean(p == predicted["keras"])) for kind, p in predicted.items()}
@@ -556,7 +556,7 @@ for name, result in LATENCY_224.items():
 paper_model = convcost.mobilenetv2(1.0, 224)  # the paper's network, 1000 classes (random weights: we only count)
 paper_macs = convcost.model_cost(paper_model).macs
 paper_head = int(np.prod(paper_model.get_layer("predictions").kernel.shape))
-your_head = int(np.prod(keras_model.get_layer(mv2.OUTPUT_NAME).kernel.shape))
+your_head = int(np.prod(keras_model.get_layer(mobilenetv2.OUTPUT_NAME).kernel.shape))
 print(f"the paper's network at 224 px: {paper_macs / 1e6:.1f} M multiply-adds, {paper_head / 1e6:.2f} M of them in "
       f"its 1000-class layer; yours has {your_head:,} there: {(paper_head - your_head) / paper_macs:.1%} less work")
 
@@ -599,11 +599,11 @@ week5.check_pick_runtime(pick_runtime)
 # **ensembling**, averaging the outputs of 3 to 15 separately trained networks, and **multi-crop**, averaging 10
 # crops of the same photo. Both buy a little accuracy with a multiple of the time. A milder form is
 # **test-time augmentation** with one mirror image, and the course's own reference checkpoint (the app's default)
-# uses it: `lessons.model.with_flip` averages each photo's probabilities with its mirror image's.
+# uses it: `lessons.mobilenetv2.with_flip` averages each photo's probabilities with its mirror image's.
 
 # %%
-show_source(mv2.with_flip)
-reference = Classifier.load(paths.REFERENCE_CHECKPOINT, runtime="int8")  # the format the app serves
+show_source(mobilenetv2.with_flip)
+reference = Predictor.load(paths.REFERENCE_CHECKPOINT, runtime="int8")  # the format the app serves
 phase2, photos = reference.meta.phase2, reference.meta.test.photos
 gained = round((phase2.test_accuracy_flip - phase2.test_accuracy) * photos)
 print(f"the reference checkpoint's meta.json: test_time_flip = {reference.meta.test_time_flip}; its Keras model "
@@ -627,7 +627,7 @@ show_source(test_time.ten_crops)
 TTA_PHOTOS, TTA_CALLS = (10, 10) if FAST else (None, CALLS)  # None: every held-out photo
 tta_files, tta_labels, tta_source = test_time.reference_test_photos(limit=TTA_PHOTOS)
 tta_pixels = pipeline.load_images(tta_files, reference.image_size, progress=False)
-VIEWS = test_time.variants(reference.runtime)  # the bare network: the Classifier would add its own flip
+VIEWS = test_time.variants(reference.runtime)  # the bare network: the Predictor would add its own flip
 tta_correct = {name: test_time.correct(predict, tta_pixels, tta_labels) for name, predict in VIEWS.items()}
 TTA_LATENCY = latency.measure(VIEWS, tta_pixels, calls=TTA_CALLS, warmup=1)  # LiteRT traces nothing: 1 is enough
 print(f"{len(tta_labels)} photos from {tta_source}")

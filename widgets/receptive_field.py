@@ -13,7 +13,7 @@ def show_receptive_field(photos=None):
     photos = list(photos or paths.sample_photo_per_class())
 
     def draw(layer, photo, row, col):
-        field = rf.field_of(rf.backbone()[2], layer)
+        field = rf.field_of(rf.field_backbone().rows, layer)
         return field_figure(photo, layer, rf.unit_at(field, (row, col)))
 
     def position(description):

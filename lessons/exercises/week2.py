@@ -61,9 +61,9 @@ STRIDE2_SAME_CHANNELS = {"input_shape": (14, 14, 24), "t": 6, "c": 24, "s": 2}
 def _real_model():
     """The real MobileNetV2 base at CHECK_SIZE px (the course's ImageNet weights) and what reaches
     each of BLOCK_CASES when two sample photos go through it."""
-    from lessons import model
+    from lessons import mobilenetv2
 
-    base = model.build_backbone(CHECK_SIZE)
+    base = mobilenetv2.build_backbone(CHECK_SIZE)
     photos = real_blocks.sample_batch(CHECK_SIZE, 2)
     return base, {k: np.asarray(real_blocks.block_input(base, k, photos)) for k in BLOCK_CASES}
 

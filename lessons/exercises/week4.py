@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from lessons import data, model as mv2, paths, pipeline
+from lessons import data, mobilenetv2, paths, pipeline
 from lessons.exercises import call, failed, hint_for, passed
 
 CASE_SIZE = 64  # pixels: small, yet the base's last feature map is 2 x 2, so pooling matters
@@ -32,11 +32,11 @@ UNFREEZE_CASES = [(None, 13), (None, 16), (11, 13), (13, 0)]  # (unfrozen before
 @functools.cache
 def _classifier():
     """The course's classifier on the real MobileNetV2 at 64 px, ImageNet weights."""
-    return mv2.build_classifier(CASE_CLASSES, CASE_SIZE)
+    return mobilenetv2.build_classifier(CASE_CLASSES, CASE_SIZE)
 
 
 def _base():
-    return mv2.backbone(_classifier())
+    return mobilenetv2.base_of(_classifier())
 
 
 def feature_extractor(base):
@@ -120,7 +120,7 @@ def unfreeze_from(base, block):
     import keras
 
     base.trainable = True  # every flag below is then set explicitly
-    first = next(i for i, layer in enumerate(base.layers) if mv2.block_of(layer.name) == block)
+    first = next(i for i, layer in enumerate(base.layers) if mobilenetv2.block_of(layer.name) == block)
     for index, layer in enumerate(base.layers):
         layer.trainable = index >= first and not isinstance(layer, keras.layers.BatchNormalization)
     return first
@@ -173,7 +173,7 @@ def check_phase1(phase1_fn):
         return failed(f"{where} returned ({type(model).__name__}, {type(history).__name__}): return the model "
                       "that takes photos and the History that head.fit(...) returns.")
     base_ids = {id(w) for w in base.weights}
-    unfrozen = mv2.count_parameters([w for w in model.trainable_weights if id(w) in base_ids])
+    unfrozen = mobilenetv2.count_parameters([w for w in model.trainable_weights if id(w) in base_ids])
     if unfrozen:
         return failed(f"{unfrozen:,} of the base's parameters are trainable in your model: freeze the base "
                       "(base.trainable = False) before training the head.")
@@ -215,8 +215,8 @@ def check_phase1(phase1_fn):
                 "GlobalAveragePooling2D() -> the trained head")
         return failed(f"on the same photos your model's probabilities differ from your head's on their cached "
                       f"features: {hint}.")
-    return passed(f"phase1 is right: the base frozen, {mv2.trainable_parameters(model):,} parameters trained (the head, for the "
-                  f"check's {CASE_CLASSES} classes) on features computed once, and a model that takes photos.")
+    return passed(f"phase1 is right: the base frozen, {mobilenetv2.trainable_parameters(model):,} parameters "
+                  f"trained (the head, for the check's {CASE_CLASSES} classes) on features computed once, and a model that takes photos.")
 
 
 # ---- 2. unfreezing from a block ------------------------------------------------------
@@ -224,7 +224,7 @@ def check_phase1(phase1_fn):
 def _expected_flags(base, block):
     import keras
 
-    first = next(i for i, layer in enumerate(base.layers) if mv2.block_of(layer.name) == block)
+    first = next(i for i, layer in enumerate(base.layers) if mobilenetv2.block_of(layer.name) == block)
     return first, [i >= first and not isinstance(layer, keras.layers.BatchNormalization)
                    for i, layer in enumerate(base.layers)]
 
@@ -245,7 +245,7 @@ def check_unfreeze_from(unfreeze_fn):
         answer, error = call(unfreeze_fn, base, block)
         if error:
             hint = (" Block 0 has no layer named block_0_...: Keras calls the first bottleneck expanded_conv "
-                    "(lessons.model.block_of(name) knows both names)." if block == 0 else "")
+                    "(lessons.mobilenetv2.block_of(name) knows both names)." if block == 0 else "")
             return failed(f"{where} {error}.{hint}")
         first, flags = _expected_flags(base, block)
         got = [layer.trainable for layer in base.layers]
@@ -286,7 +286,8 @@ def check_unfreeze_from(unfreeze_fn):
     first, _ = _expected_flags(base, 13)
     unfreeze_from(base, 13)
     return passed(f"unfreeze_from is right: e.g. from block 13 the cut falls at layer {first}, {names[first]}, "
-                  f"and {mv2.trainable_parameters(base):,} of the base's parameters train, no BatchNormalization among them.")
+                  f"and {mobilenetv2.trainable_parameters(base):,} of the base's parameters train, no "
+                  "BatchNormalization among them.")
 
 
 # ---- 3. compiling again at a tenth of the rate ---------------------------------------
@@ -332,20 +333,21 @@ def check_compile_for_phase2(compile_fn):
 
     model = _classifier()
     for phase1_lr in (1e-3, 3e-4):
-        mv2.set_trainable_from(model, None)
+        mobilenetv2.set_trainable_from(model, None)
         # Phase 1 as the TensorFlow tutorial runs it (no cache): the whole model compiled with the frozen base.
         model.compile(optimizer=keras.optimizers.Adam(phase1_lr), loss="categorical_crossentropy",
                       metrics=["accuracy"])
         old = model.optimizer
-        mv2.set_trainable_from(model, 13)
-        trainable = mv2.trainable_parameters(model)
+        mobilenetv2.set_trainable_from(model, 13)
+        trainable = mobilenetv2.trainable_parameters(model)
         where = f"compile_for_phase2(model, {phase1_lr:g})"
         _, error = call(compile_fn, model, phase1_lr)
         if error:
             return failed(f"{where} {error}.")
-        if mv2.trainable_parameters(model) != trainable:
+        if mobilenetv2.trainable_parameters(model) != trainable:
             return failed(f"{where} changed which weights are trainable ({trainable:,} before, "
-                          f"{mv2.trainable_parameters(model):,} after): the unfreezing is done already, only compile.")
+                          f"{mobilenetv2.trainable_parameters(model):,} after): the unfreezing is done already, "
+                          "only compile.")
         if model.optimizer is old:
             return failed(f"after {where} the model still has the optimizer compiled for phase 1: call "
                           f"model.compile(...) again with a new optimizer. Why: {_why_recompile()}.")
@@ -366,7 +368,7 @@ def check_compile_for_phase2(compile_fn):
                           "'categorical_crossentropy'.")
         if "accuracy" not in str(config.get("metrics")):
             return failed(f"{where} compiled without metrics=['accuracy']: the learning curve needs it.")
-    mv2.set_trainable_from(model, None)
+    mobilenetv2.set_trainable_from(model, None)
     return passed(f"compile_for_phase2 is right: Adam at phase 1's rate / 10, compiled again after the unfreezing. "
                   f"Needed because {_why_recompile()}.")
 

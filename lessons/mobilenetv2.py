@@ -137,7 +137,8 @@ def build_classifier(num_classes, image_size=224, alpha=1.0, weights=None, dropo
     return keras.Model(inputs, x, name="classifier")
 
 
-def backbone(model):
+def base_of(model):
+    """The MobileNetV2 base (a :func:`build_backbone` model) inside a :func:`build_classifier` model."""
     return model.get_layer(BASE_NAME)
 
 
@@ -207,7 +208,7 @@ def set_trainable_from(model, block):
     import keras
 
     block = parse_block(block)
-    base = backbone(model)
+    base = base_of(model)
     first = len(BLOCKS) if block is None else BLOCKS.index(block)
     base.trainable = block is not None
     for layer in base.layers:
@@ -221,7 +222,7 @@ def first_layer_of(model, block):
     if block is None:
         return None
     block = parse_block(block)
-    for index, layer in enumerate(backbone(model).layers):
+    for index, layer in enumerate(base_of(model).layers):
         if block_of(layer.name) == block:
             return index, layer.name
     raise ValueError(f"block {block!r} not found")
@@ -272,7 +273,7 @@ def block_table(model):
 
     'Frozen' includes BatchNormalization's moving statistics, which no optimiser updates.
     """
-    base = backbone(model)
+    base = base_of(model)
     rows = {part: {"part": f"block_{part}" if isinstance(part, int) else part, "layers": 0,
                    "first_layer": None, "trainable": 0, "frozen": 0} for part in BLOCKS}
     for index, layer in enumerate(base.layers):
