@@ -3,6 +3,10 @@
 Commands: train, evaluate, predict, export, results, student-edition, space, download.
 
 Run ``python -m lessons COMMAND --help`` for the options of each command.
+
+Public API: :func:`main`, :func:`build_parser`, :func:`run_train`, :func:`run_evaluate`,
+:func:`run_predict`, :func:`run_export`, :func:`run_results`, :func:`run_student_edition`,
+:func:`run_space`, :func:`run_download`.
 """
 import argparse
 import dataclasses

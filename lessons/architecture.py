@@ -10,6 +10,7 @@ Public API: :data:`PAPER_TABLE2`, :data:`PAPER_BOTTLENECK_COUNT`, :func:`read_ta
 :func:`format_table2`, :func:`shapes_table`, :func:`count_layers`, :func:`layer_counts`.
 """
 from lessons import blocks, mobilenetv2, real_blocks
+from lessons.text_table import text_table
 
 # Quoted from Sandler et al. 2018, "MobileNetV2: Inverted Residuals and Linear Bottlenecks",
 # Table 2 (input, operator, t, c, n, s); None where the paper prints "-". The last two rows
@@ -73,23 +74,15 @@ def read_table2(base):
 
 def format_table2(rows, paper=PAPER_TABLE2):
     """The model's table beside the paper's, with a column saying where they agree."""
-    def cells(row):
-        return [("-" if value is None else str(value)) for value in row]
+    def lines(table):
+        return text_table([dict(zip(("input", "operator", "t", "c", "n", "s"), row)) for row in table]).splitlines()
 
-    header = ["input", "operator", "t", "c", "n", "s"]
-    widths = [10, 12, 3, 6, 3, 3]
-
-    def line(values):
-        return "".join(f"{v:>{w}}" if i >= 2 else f"{v:<{w}}" for i, (v, w) in enumerate(zip(values, widths)))
-
-    title = f"{'the real model (read from its layers)':<37}  |  the paper's Table 2 (quoted)"
-    out = [title, f"{line(header)}  |  {line(header)}  same?"]
-    for i in range(max(len(rows), len(paper))):
-        ours = line(cells(rows[i])) if i < len(rows) else f"{'(not in the no-top base)':<{sum(widths)}}"
-        theirs = cells(paper[i]) if i < len(paper) else [""] * 6
-        same = "yes" if i < len(rows) and cells(rows[i]) == theirs else "-"
-        out.append(f"{ours}  |  {line(theirs)}  {same}")
-    return "\n".join(out)
+    ours, theirs = lines(rows), lines(paper)
+    width = max(map(len, ours))
+    ours += ["(not in the no-top base)"] * (len(theirs) - len(ours))
+    same = ["same?"] + ["yes" if i < len(rows) and list(rows[i]) == list(row) else "-" for i, row in enumerate(paper)]
+    title = f"{'the real model (read from its layers)':<{width}}  |  the paper's Table 2 (quoted)"
+    return "\n".join([title] + [f"{a:<{width}}  |  {b}  {agree}" for a, b, agree in zip(ours, theirs, same)])
 
 
 def count_layers(base):

@@ -6,11 +6,15 @@ same kind of head as the MobileNetV2 classifier; the last feature map is on the 
 grid as MobileNetV2's. It takes the same input (RGB pixels 0..255, rescaled inside) and
 trains on the same split with the same augmentation, so the only difference from
 fine-tuning MobileNetV2 is where the weights start: random numbers instead of ImageNet.
+
+Public API: :data:`WIDTHS`, :func:`build_baseline`, :class:`BaselineRun`,
+:func:`train_baseline`, :func:`baseline_row`, :func:`phase_rows`, :func:`format_comparison`.
 """
 import time
 from dataclasses import dataclass
 
 from lessons import mobilenetv2, pipeline
+from lessons.text_table import text_table
 
 WIDTHS = (16, 32, 64, 128)  # channels of the four stages: about 100 thousand weights in all
 
@@ -95,9 +99,6 @@ def phase_rows(meta, phase1_trainable, label):
 
 def format_comparison(rows):
     """Rows of :func:`baseline_row` and :func:`phase_rows` as an aligned text table."""
-    width = max(len(r["model"]) for r in rows) + 2
-    lines = [f"{'model':<{width}}{'test accuracy':>14}{'of photos':>10}{'trainable':>12}{'training time':>15}"]
-    for r in rows:
-        lines.append(f"{r['model']:<{width}}{r['accuracy']:>14.1%}{r['photos']:>10}{r['trainable']:>12,}"
-                     f"{r['seconds']:>13.0f} s")
-    return "\n".join(lines)
+    shown = [{"model": r["model"], "test accuracy": r["accuracy"], "of photos": r["photos"],
+              "trainable": r["trainable"], "training time": r["seconds"]} for r in rows]
+    return text_table(shown, {"test accuracy": ".1%", "trainable": ",", "training time": lambda s: f"{s:.0f} s"})

@@ -12,6 +12,9 @@ classifier's graph calls the base with ``training=False`` (:func:`fit_changes_mo
 measures it). What keeps the base in inference mode during fine-tuning is therefore
 :func:`lessons.mobilenetv2.set_trainable_from`, which leaves every BatchNormalization layer
 frozen. This module takes a trained classifier and shows what happens without that.
+
+Public API: :func:`batchnorm_layers`, :func:`copy_with_trainable_batchnorm`, :func:`predictor`,
+:func:`accuracy_by_batch_size`, :func:`fit_changes_moving_statistics`.
 """
 import numpy as np
 

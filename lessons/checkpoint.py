@@ -12,6 +12,11 @@
 
 A checkpoint is built in a hidden temporary directory beside its destination and moved
 into place only when complete: a crash never leaves a half-written checkpoint behind.
+
+Public API: :data:`MODEL_FILE`, :data:`LABELS_FILE`, :data:`META_FILE`, :data:`SPLIT_FILE`,
+:data:`HISTORY_FILE`, :data:`TFLITE_FILES`, :class:`CheckpointError`, :class:`Contents`,
+:func:`sha256_of`, :func:`read_json`, :func:`relative_to_repo`, :func:`resolve_from_repo`,
+:func:`save`, :func:`read`, :func:`read_split`, :func:`write_meta`, :func:`split_photos`.
 """
 import dataclasses
 import hashlib

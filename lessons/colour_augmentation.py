@@ -21,6 +21,9 @@ ready to use.
 
 The layer is registered with Keras: import this module before loading a ``.keras``
 model that contains it.
+
+Public API: :func:`pixel_covariance`, :func:`principal_components`, :class:`PCAColourShift`,
+:func:`fit`, :func:`describe_components`.
 """
 import keras
 import numpy as np
@@ -125,23 +128,3 @@ def describe_components(layer):
     shares = layer.eigenvalues / layer.eigenvalues.sum()
     return [f"p{i + 1} = ({', '.join(f'{v:+.2f}' for v in layer.eigenvectors[:, i])})  "
             f"λ{i + 1} = {layer.eigenvalues[i]:.4f}  {shares[i]:.1%} of the variance" for i in range(3)]
-
-
-def preview_figure(photo, augmenters, copies=5):
-    """One row per ``{name: layer}``: the photo (h, w, 3; 0..255), then ``copies`` outputs
-    of the layer called with ``training=True``."""
-    import matplotlib.pyplot as plt
-
-    batch = np.repeat(np.asarray(photo, dtype="float32")[None], copies, axis=0)
-    fig, axes = plt.subplots(len(augmenters), copies + 1, figsize=(1.7 * (copies + 1), 1.9 * len(augmenters)),
-                             squeeze=False)
-    for row, (name, layer) in zip(axes, augmenters.items()):
-        shifted = np.clip(np.asarray(layer(batch, training=True)), 0, 255).astype("uint8")
-        for column, ax in enumerate(row):
-            ax.imshow(photo if column == 0 else shifted[column - 1])
-            ax.set_xticks([])
-            ax.set_yticks([])
-        row[0].set_ylabel(name, fontsize=9)
-    axes[0, 0].set_title("original", fontsize=9)
-    fig.tight_layout()
-    return fig

@@ -13,6 +13,16 @@ A depthwise separable convolution is a depthwise one followed by a pointwise one
 A convolution without bias does one multiply-add per weight at every output position:
 that is why the multiply-adds are the weights times H·W. Kernel and map sizes are an int
 (square) or a (height, width) pair.
+
+Public API: :data:`KINDS`, :class:`Cost`, :func:`standard_params`, :func:`depthwise_params`,
+:func:`pointwise_params`, :func:`separable_params`, :func:`batchnorm_params`,
+:func:`normalization_params`, :func:`standard_macs`, :func:`depthwise_macs`,
+:func:`pointwise_macs`, :func:`separable_macs`, :func:`separable_ratio`, :func:`conv_costs`,
+:func:`layer_kind`, :func:`layer_cost`, :func:`cost_by_kind`, :func:`model_cost`,
+:func:`macs_by_running`, :func:`with_standard_convs`, :func:`mobilenetv2`,
+:func:`width_resolution_table`, :data:`STAGE_LAYERS`, :func:`stage_widths`,
+:func:`separable_as_standard_kernel`, :func:`separable_vs_standard`,
+:func:`channel_slice_ranks`.
 """
 from typing import NamedTuple
 

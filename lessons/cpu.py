@@ -15,6 +15,10 @@ Linux lists the flags in ``/proc/cpuinfo`` (``flags`` on x86, ``Features`` on AR
 
     flags = read_flags()
     print(describe(flags))            # "AVX-512 VNNI" or "none (AVX2 only)" or "unknown"
+
+Public API: :data:`CPUINFO`, :func:`parse_flags`, :func:`read_flags`, :func:`model_name`,
+:func:`dot_product_instructions`, :func:`describe`, :func:`widest_vectors`,
+:func:`int8_verdict`.
 """
 import platform
 from pathlib import Path

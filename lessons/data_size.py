@@ -16,6 +16,10 @@ many small training runs then go through the top block only. A cache holds one c
 each photo, so neither strategy sees augmentation here: both are handicapped alike. Each
 run of a size draws its photos at random from the training part (and trains with its own
 batch order and dropout); every run is scored on the same test photos.
+
+Public API: :data:`PROBE`, :data:`FINE_TUNED`, :data:`STRATEGIES`, :data:`CUT`,
+:func:`split_base`, :func:`trainable_copy`, :func:`draw_per_class`, :class:`DataSizeCurve`,
+:func:`accuracy_by_data_size`.
 """
 import time
 from dataclasses import dataclass
@@ -246,27 +250,3 @@ def accuracy_by_data_size(model, x_train, y_train, x_test, y_test, photos_per_cl
                  for name, t in ((PROBE, probe), (FINE_TUNED, tuned))}
     return DataSizeCurve(sizes, accuracy, len(y_test), str(fine_tune_from), trainable, cache_seconds,
                          time.perf_counter() - started)
-
-
-def data_size_figure(curve, num_classes=None):
-    """Accuracy against training photos per class, one line per strategy, ± one standard
-    deviation over the runs shaded; chance level dotted when ``num_classes`` is given."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    for strategy in STRATEGIES:
-        mean, spread = curve.mean(strategy), curve.spread(strategy)
-        ax.plot(curve.photos_per_class, mean, "o-", label=f"{strategy} ({curve.trainable[strategy]:,} trained)")
-        ax.fill_between(curve.photos_per_class, mean - spread, mean + spread, alpha=0.2)
-    if num_classes:
-        ax.axhline(1 / num_classes, color="grey", linestyle=":", label="chance")
-    ax.set_xscale("log")
-    ax.set_xticks(curve.photos_per_class, [str(n) for n in curve.photos_per_class])
-    ax.minorticks_off()
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("training photos per class")
-    ax.set_ylabel(f"accuracy on the same {curve.test_photos} test photos")
-    ax.set_title(f"Frozen base + head vs fine-tuning from {curve.fine_tune_from}")
-    ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    return fig

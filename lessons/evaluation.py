@@ -6,10 +6,15 @@ probabilities, so it works the same for a Keras model, a TFLite file or any othe
 A class's accuracy on a few dozen test photos is a coarse estimate: each one carries a
 95 % Wilson interval (:func:`wilson_interval`). Averaging per-class figures is not the
 same as the accuracy over all photos when classes differ in size (:func:`averages`).
+
+Public API: :class:`Report`, :func:`report`, :func:`wilson_interval`, :func:`averages`,
+:func:`nearest_neighbour_accuracy`, :func:`format_report`.
 """
 from dataclasses import dataclass
 
 import numpy as np
+
+from lessons.text_table import text_table
 
 
 @dataclass
@@ -114,10 +119,8 @@ def nearest_neighbour_accuracy(features, labels):
 
 def format_report(rep):
     """Accuracy and the per-class table as text."""
-    lines = [f"accuracy {rep.accuracy:.1%} on {len(rep.labels)} photos",
-             f"{'class':<14}{'precision':>10}{'recall':>8}{'95% interval':>16}{'f1':>7}{'photos':>8}"]
-    for name, row in rep.per_class.items():
-        interval = f"{row['recall_low']:.0%}–{row['recall_high']:.0%}"
-        lines.append(f"{name:<14}{row['precision']:>10.1%}{row['recall']:>8.1%}{interval:>16}{row['f1']:>7.2f}"
-                     f"{row['support']:>8}")
-    return "\n".join(lines)
+    rows = [{"class": name, "precision": row["precision"], "recall": row["recall"],
+             "95% interval": f"{row['recall_low']:.0%}–{row['recall_high']:.0%}", "f1": row["f1"],
+             "photos": row["support"]} for name, row in rep.per_class.items()]
+    return (f"accuracy {rep.accuracy:.1%} on {len(rep.labels)} photos\n"
+            + text_table(rows, {"precision": ".1%", "recall": ".1%", "f1": ".2f"}))

@@ -9,6 +9,9 @@
 
 Each export is checked on the checkpoint's test photos: its accuracy, and how often its
 top class agrees with the Keras model's.
+
+Public API: :data:`CALIBRATION_PHOTOS`, :func:`convert`, :func:`export`,
+:func:`relu6_input_peaks`, :func:`format_results`.
 """
 import contextlib
 import io
@@ -20,6 +23,7 @@ import numpy as np
 from lessons import atomic, checkpoint, metadata, pipeline
 from lessons import mobilenetv2
 from lessons.inference import Predictor
+from lessons.text_table import text_table
 
 CALIBRATION_PHOTOS = 200
 
@@ -116,8 +120,6 @@ def relu6_input_peaks(model, pixels, batch_size=32):
 
 
 def format_results(results):
-    lines = [f"{'format':<9}{'file':<22}{'size':>9}{'test accuracy':>15}{'agrees with keras':>19}"]
-    for kind, r in results.items():
-        lines.append(f"{kind:<9}{r.file:<22}{r.bytes / 1e6:>7.1f}MB{r.test_accuracy:>15.1%}"
-                     f"{r.agreement_with_keras:>19.1%}")
-    return "\n".join(lines)
+    rows = [{"format": kind, "file": r.file, "MB": r.bytes / 1e6, "test accuracy": r.test_accuracy,
+             "agrees with keras": r.agreement_with_keras} for kind, r in results.items()]
+    return text_table(rows, {"MB": ".1f", "test accuracy": ".1%", "agrees with keras": ".1%"})

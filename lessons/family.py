@@ -11,6 +11,14 @@ Two ways of trading accuracy for arithmetic:
 - EfficientNet's compound scaling (Tan & Le 2019, arXiv 1905.11946, section 3.3): depth
   d = α^φ, width w = β^φ and resolution r = γ^φ grow together with one coefficient φ, and
   since a convolution's multiply-adds grow like d·w²·r², they grow like (α·β²·γ²)^φ.
+
+Public API: :class:`Quoted`, :data:`SLIM_README`, :data:`V2_PAPER`, :data:`V1_PAPER`,
+:data:`EFFICIENTNET_PAPER`, :data:`MOBILENETV2_CHECKPOINTS`, :data:`MOBILENETV2_PAPER`,
+:data:`PIXEL1_MS`, :data:`KERAS_DOCS`, :data:`KERAS_DOCS_TOP1`, :class:`Member`, :data:`FAMILY`,
+:class:`Counted`, :func:`depthwise_blocks`, :func:`count`, :func:`count_member`,
+:func:`family_table`, :func:`structure`, :func:`macs_at_size`, :func:`tradeoff_table`,
+:func:`best_under_budget`, :func:`compound_coefficients`, :func:`macs_multiplier`,
+:func:`per_phi`.
 """
 import functools
 from collections import Counter

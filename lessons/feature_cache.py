@@ -7,6 +7,9 @@ passes through the 150 layers of the base. :func:`time_phase1` measures what tha
 saves. The cache is exact only if every epoch sees the same photos: with random
 augmentation each epoch sees new copies, whose features differ
 (:func:`augmentation_shift`), and a cache of one copy would train on that copy forever.
+
+Public API: :class:`CacheTiming`, :func:`time_phase1`, :class:`AugmentationShift`,
+:func:`augmentation_shift`.
 """
 import statistics
 import time

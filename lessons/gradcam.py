@@ -8,6 +8,8 @@ map of the regions that argued *for* the class (Selvaraju et al., 2017).
 With this course's head (average pooling, then one Dense layer) the result equals the
 older Class Activation Map (Zhou et al., 2016): the gradient of a logit with respect to
 cell (i, j) of channel k is just the Dense weight of k divided by the number of cells.
+
+Public API: :class:`GradCam`, :func:`overlay`.
 """
 import numpy as np
 from PIL import Image
@@ -76,33 +78,3 @@ def overlay(pixels, cam, opacity=0.45, colormap="inferno"):
     colours = matplotlib.colormaps[colormap](upsampled)[..., :3] * 255
     blended = (1 - opacity) * pixels.astype(np.float32) + opacity * colours
     return Image.fromarray(np.clip(blended, 0, 255).astype(np.uint8))
-
-
-def maps_figure(photos, cams, titles=None, colormap="inferno"):
-    """Each photo with its map twice: as computed, one square per cell of the last feature
-    map (top row), and upsampled as :func:`overlay` and the app draw it (bottom row).
-
-    ``photos`` are uint8 pixels (h, w, 3) and ``cams`` their maps from :class:`GradCam`.
-    """
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, len(photos), figsize=(2.6 * len(photos), 5.6), squeeze=False)
-    for column, (pixels, cam) in enumerate(zip(photos, cams)):
-        height, width = pixels.shape[:2]
-        cells, upsampled = axes[0, column], axes[1, column]
-        cells.imshow(pixels)
-        # The cells tile the photo edge to edge (imshow draws pixel i from i - 0.5 to i + 0.5),
-        # where overlay()'s upsampling puts them too; "nearest" keeps each cell a flat square.
-        cells.imshow(cam, cmap=colormap, alpha=0.6, interpolation="nearest",
-                     extent=(-0.5, width - 0.5, height - 0.5, -0.5))
-        upsampled.imshow(overlay(pixels, cam, colormap=colormap))
-        if titles is not None:
-            cells.set_title(titles[column], fontsize=9)
-        for ax in (cells, upsampled):
-            ax.set_xticks([])
-            ax.set_yticks([])
-    rows, columns = np.shape(cams[0])
-    axes[0, 0].set_ylabel(f"as computed: {rows}×{columns} cells")
-    axes[1, 0].set_ylabel("upsampled (as the app shows it)")
-    fig.tight_layout()
-    return fig

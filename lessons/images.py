@@ -5,6 +5,9 @@ A path, the bytes of an upload, a PIL image or a NumPy array all go through
 that says what is wrong, and normalises the rest: EXIF orientation, transparency,
 CMYK, palette, greyscale and 16-bit images all become 8-bit RGB. Training and inference
 both call :func:`load_pixels`, so a photo is prepared the same way in both.
+
+Public API: :data:`MIN_SIDE`, :data:`LETTERBOX_FILL`, :class:`ImageError`, :func:`describe`,
+:func:`open_image`, :func:`to_rgb`, :func:`letterbox`, :func:`load_pixels`.
 """
 import io
 import warnings

@@ -6,6 +6,9 @@ prepares every photo with :func:`lessons.images.load_pixels`, exactly as in trai
 
     clf = Predictor.load("checkpoints/waste-mobilenetv2")
     clf.top_k("data/sample/glass/gv2_glass_12.jpg")   # [("glass", 0.97), ("plastic", 0.02), ...]
+
+Public API: :class:`Prediction`, :class:`KerasRuntime`, :class:`TFLiteRuntime`,
+:class:`Predictor`.
 """
 import os
 import threading

@@ -12,6 +12,9 @@ someone else's job. So :func:`measure`
 
     results = measure({"keras": keras_classifier, "int8": int8_classifier}, photos)
     print(format_table(results, baseline="keras"))
+
+Public API: :class:`Latency`, :func:`as_callable`, :func:`measure`, :func:`format_table`,
+:func:`tflite_runner`.
 """
 import time
 from dataclasses import dataclass
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lessons import tflite_file
+from lessons.text_table import text_table
 
 
 @dataclass
@@ -76,14 +80,10 @@ def measure(runtimes, photos, calls=50, warmup=3, clock=time.perf_counter):
 
 def format_table(results, baseline=None):
     """A text table of median and p90 in milliseconds, and speed-ups over ``baseline``."""
-    speed_up = f"  speed-up vs {baseline}" if baseline else ""
-    lines = [f"{'runtime':<20}{'median ms':>10}{'p90 ms':>9}{speed_up}"]
-    for name, latency in results.items():
-        line = f"{name:<20}{latency.median * 1e3:>10.1f}{latency.p90 * 1e3:>9.1f}"
-        if baseline:
-            line += f"{results[baseline].median / latency.median:>{len(speed_up) - 1}.1f}x"
-        lines.append(line)
-    return "\n".join(lines)
+    rows = [{"runtime": name, "median ms": latency.median * 1e3, "p90 ms": latency.p90 * 1e3}
+            | ({f"speed-up vs {baseline}": results[baseline].median / latency.median} if baseline else {})
+            for name, latency in results.items()]
+    return text_table(rows, {"median ms": ".1f", "p90 ms": ".1f", f"speed-up vs {baseline}": lambda x: f"{x:.1f}x"})
 
 
 def tflite_runner(path, image_size=None, threads=1):

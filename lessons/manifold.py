@@ -14,6 +14,11 @@ the point cannot be told apart from others any more: information is lost.
 With n = 2 that happens to whole arcs of the spiral; with n = 30 the chance that fewer than
 two of 30 random directions see a point is tiny. That is the argument for a block that
 applies ReLU6 only in its WIDE (expanded) space and leaves the narrow projection linear.
+
+Public API: :data:`RADIUS`, :data:`POINTS`, :data:`ACTIVATIONS`, :data:`LABELS`, :data:`DIMS`,
+:func:`spiral`, :func:`random_lift`, :func:`lift`, :func:`surviving`, :func:`recover`,
+:func:`paper_recovery`, :func:`reconstruction_error`, :func:`lost_fraction`, :func:`recovery`,
+:func:`error_curve`, :func:`error_curves`, :func:`clipped_above`.
 """
 import numpy as np
 

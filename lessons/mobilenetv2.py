@@ -12,6 +12,16 @@ statistics and wreck the features the head learned on. In Keras 3 a frozen Batch
 also runs in inference mode; that, not the ``training=False`` in the graph, is what
 protects it, because ``fit`` passes ``training=True`` to every layer of a functional model
 and that overrides the flag recorded in the graph (measured in week 4).
+
+Public API: :data:`WEIGHTS_ENV`, :data:`BASE_NAME`, :data:`PREPROCESS_NAME`,
+:data:`FEATURES_NAME`, :data:`OUTPUT_NAME`, :data:`PREDICT_BATCH`, :data:`BLOCKS`,
+:data:`SHIPPED_WEIGHTS`, :class:`WeightsError`, :func:`default_weights`,
+:func:`resolve_weights`, :func:`describe_weights`, :func:`build_backbone`, :func:`head_layers`,
+:func:`build_classifier`, :func:`base_of`, :func:`features_model`, :func:`head_model`,
+:func:`head_config`, :func:`copy_head_weights`, :func:`block_of`, :func:`parse_block`,
+:func:`set_trainable_from`, :func:`first_layer_of`, :func:`predict`, :func:`copy`,
+:func:`plain_and_flipped`, :func:`with_flip`, :func:`count_parameters`,
+:func:`trainable_parameters`, :func:`block_table`, :func:`format_block_table`.
 """
 import os
 from pathlib import Path
@@ -20,6 +30,7 @@ import numpy as np
 
 from lessons import paths
 from lessons.errors import first_line
+from lessons.text_table import text_table
 
 WEIGHTS_ENV = "LESSONS_WEIGHTS"
 BASE_NAME = "mobilenetv2"
@@ -293,9 +304,8 @@ def block_table(model):
 
 def format_block_table(rows):
     """The table of :func:`block_table` as aligned text, with totals."""
-    lines = [f"{'part':<9}{'first layer':<28}{'layers':>7}{'trainable':>12}{'frozen':>12}"]
-    for r in rows:
-        lines.append(f"{r['part']:<9}{r['first_layer'] or '':<28}{r['layers']:>7}{r['trainable']:>12,}{r['frozen']:>12,}")
-    lines.append(f"{'total':<9}{'':<28}{sum(r['layers'] for r in rows):>7}"
-                 f"{sum(r['trainable'] for r in rows):>12,}{sum(r['frozen'] for r in rows):>12,}")
-    return "\n".join(lines)
+    total = {"part": "total", "first_layer": "", **{key: sum(r[key] for r in rows)
+                                                    for key in ("layers", "trainable", "frozen")}}
+    shown = [{"part": r["part"], "first layer": r["first_layer"] or "", "layers": r["layers"],
+              "trainable": r["trainable"], "frozen": r["frozen"]} for r in [*rows, total]]
+    return text_table(shown, {"trainable": ",", "frozen": ","})

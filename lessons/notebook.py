@@ -1,4 +1,7 @@
-"""Small helpers for the weekly notebooks."""
+"""Small helpers for the weekly notebooks.
+
+Public API: :func:`show_source`.
+"""
 import inspect
 
 

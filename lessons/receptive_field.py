@@ -22,6 +22,14 @@ week 3's figures and widget show.
 
 :func:`on_canvas` and :func:`accuracy_by_side` shrink the object instead: how small can it get,
 inside fields and a grid that stay the same, before a classifier loses it?
+
+Public API: :data:`IMAGE_SIZE`, :class:`Axis`, :func:`input_axis`, :func:`conv_axis`,
+:func:`chain_field`, :func:`same_padding`, :class:`LayerField`, :func:`walk`, :func:`field_of`,
+:func:`merge_axes`, :func:`block_ends`, :func:`format_table`, :func:`input_gradient`,
+:func:`support_box`, :func:`set_positive_weights`, :func:`effective_field`, :func:`mass_square`,
+:func:`mass_inside`, :func:`effective_sizes`, :class:`FieldBackbone`, :func:`field_backbone`,
+:func:`part_model`, :func:`layer_choices`, :func:`unit_at`, :func:`field_data`,
+:func:`on_canvas`, :func:`accuracy_by_side`.
 """
 import functools
 from dataclasses import dataclass
@@ -30,6 +38,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lessons import keras_graph
+from lessons.text_table import text_table
 
 # The square the effective field is measured with: the one holding this share of |gradient|.
 MASS_FRACTION = 0.95
@@ -344,12 +353,9 @@ def block_ends(rows):
 
 def format_table(rows):
     """Rows of :func:`walk` as aligned text: units, field size, jump and offset."""
-    lines = [f"{'layer':<30}{'class':<24}{'units':>9}{'field px':>10}{'jump px':>9}{'offset px':>11}"]
-    for row in rows:
-        units = "x".join(map(str, row.grid))
-        lines.append(f"{row.name.rsplit('/', 1)[-1]:<30}{row.layer:<24}{units:>9}{_text(row.size):>10}"
-                     f"{_text(row.jump):>9}{_text(row.offset):>11}")
-    return "\n".join(lines)
+    return text_table([{"layer": row.name.rsplit("/", 1)[-1], "class": row.layer, "units": "x".join(map(str, row.grid)),
+                        "field px": row.size, "jump px": row.jump, "offset px": row.offset} for row in rows],
+                      {"field px": _text, "jump px": _text, "offset px": _text})
 
 
 def _text(value):

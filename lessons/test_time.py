@@ -11,6 +11,10 @@ A classifier can look at a photo more than once and average its probabilities:
 Each pass costs a whole network's time: :func:`variants` builds the single, flip and 10-crop
 predictors from one batch predictor, so that their accuracy and their latency are measured on
 the same photos with the same runtime.
+
+Public API: :data:`PASSES`, :func:`crop_boxes`, :func:`ten_crops`, :func:`with_ten_crops`,
+:func:`variants`, :func:`correct`, :func:`reference_test_photos`, :func:`paired_change`,
+:func:`ensemble`.
 """
 import numpy as np
 from PIL import Image

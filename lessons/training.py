@@ -14,6 +14,10 @@ GPUs or machines :func:`train` runs under a ``tf.distribute`` strategy
 Each epoch is recorded in a ``<checkpoint>.partial`` folder beside the destination (model,
 best weights, early-stopping state, cached features): an interrupted run resumes from its
 last completed epoch, and the checkpoint directory itself is only written at the end.
+
+Public API: :class:`TrainConfig`, :class:`PhaseRecorder`, :class:`PartialRun`,
+:func:`run_phase1`, :func:`run_phase2`, :func:`fit`, :func:`extract_features`,
+:func:`save_features`, :func:`train`, :class:`HeldOutPredictions`.
 """
 import dataclasses
 import json

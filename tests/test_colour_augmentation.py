@@ -8,6 +8,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from lessons import colour_augmentation as ca, data, paths, pipeline  # noqa: E402
+from lessons.figures.data import preview_figure  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +131,6 @@ def test_runs_in_the_course_tf_data_pipeline(photos):
 
 def test_preview_has_a_row_per_augmentation(photos):
     layers = {"PCA": ca.fit(photos, seed=0), "none": lambda x, training: x}
-    fig = ca.preview_figure(photos[0], layers, copies=3)
+    fig = preview_figure(photos[0], layers, copies=3)
     assert sum(len(ax.images) for ax in fig.axes) == 2 * 4
     plt.close(fig)

@@ -7,6 +7,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from lessons import data, data_size, mobilenetv2, paths, pipeline, splits  # noqa: E402
+from lessons.figures.results import data_size_figure  # noqa: E402
 from tests.conftest import weights_for_tests  # noqa: E402
 
 TINY = 32  # the smallest input MobileNetV2 takes: the whole real network, at a fraction of the cost
@@ -127,7 +128,7 @@ def test_a_tiny_experiment_and_what_each_strategy_trains(classifier, sample):
     unfrozen = mobilenetv2.build_classifier(10, TINY, weights="none")
     mobilenetv2.set_trainable_from(unfrozen, data_size.CUT)
     assert curve.trainable[data_size.FINE_TUNED] == sum(row["trainable"] for row in mobilenetv2.block_table(unfrozen))
-    fig = data_size.data_size_figure(curve, num_classes=10)
+    fig = data_size_figure(curve, num_classes=10)
     assert len(fig.axes[0].lines) == 3  # two strategies and chance
     plt.close(fig)
 

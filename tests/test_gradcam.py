@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from lessons import gradcam, images, mobilenetv2
 from lessons import receptive_field as rf
+from lessons.figures.gradcam import maps_figure
 from lessons.inference import Predictor
 from lessons.paths import SAMPLE_DATA
 
@@ -51,7 +52,7 @@ def test_the_maps_figure_shows_each_photo_as_cells_and_upsampled():
 
     photos = [np.full((64, 64, 3), value, np.uint8) for value in (0, 128, 255)]
     cams = [np.eye(7), np.ones((7, 7)), np.zeros((7, 7))]
-    fig = gradcam.maps_figure(photos, cams, ["a", "b", "c"])
+    fig = maps_figure(photos, cams, ["a", "b", "c"])
     axes = np.array(fig.axes).reshape(2, 3)
     assert [ax.get_title() for ax in axes[0]] == ["a", "b", "c"]
     assert axes[0, 0].get_ylabel() == "as computed: 7×7 cells"

@@ -83,6 +83,7 @@ from lessons import baseline, checkpoint, gradcam, images, paths
 from lessons import mobilenetv2
 from lessons import receptive_field as rf
 from lessons.exercises.week3 import check_field_span, check_stack_field, stack_field_with_j_out
+from lessons.figures.gradcam import maps_figure
 from lessons.figures.receptive_field import draw_field, field_figure, padding_figure
 from lessons.notebook import show_source
 from widgets.receptive_field import show_receptive_field
@@ -618,7 +619,7 @@ explainer = gradcam.GradCam(reference)
 cam_files, cam_photos = reference_test_photos(1)
 cam_files, cam_photos = cam_files[::3], cam_photos[::3]  # four classes
 cams = [explainer(pixels) for pixels in cam_photos]
-gradcam.maps_figure(cam_photos, [cam for cam, _ in cams],
+maps_figure(cam_photos, [cam for cam, _ in cams],
                     [f"{path.parent.name} → {labels[index]}" for path, (_, index) in zip(cam_files, cams)])
 plt.show()
 
@@ -679,7 +680,7 @@ print(f"below half of the full-size accuracy from {halved} px on; your predictio
 # %%
 shown = [rf.on_canvas(side_photos[0], side) for side in (224, 112, 64, 32)]
 shown_cams = [explainer(pixels) for pixels in shown]
-gradcam.maps_figure(shown, [cam for cam, _ in shown_cams],
+maps_figure(shown, [cam for cam, _ in shown_cams],
                     [f"{side} px → {labels[index]}" for side, (_, index) in zip((224, 112, 64, 32), shown_cams)])
 plt.show()
 

@@ -101,8 +101,9 @@ from lessons import (baseline, batchnorm, checkpoint, colour_augmentation, data,
 from lessons import mobilenetv2
 from lessons.exercises import week4
 from lessons.exercises.week4 import check_compile_for_phase2, check_phase1, check_phase2, check_unfreeze_from
-from lessons.figures.data import augmentation_figure, class_counts_figure, photo_grid_figure
-from lessons.figures.results import confusion_figure, learning_curve_figure, misclassified_figure, per_class_figure
+from lessons.figures.data import augmentation_figure, class_counts_figure, photo_grid_figure, preview_figure
+from lessons.figures.results import (confusion_figure, data_size_figure, learning_curve_figure, misclassified_figure,
+                                     per_class_figure)
 from lessons.inference import Predictor
 from lessons.notebook import show_source
 
@@ -436,7 +437,7 @@ brightness_contrast = keras.Sequential([
 ], name="brightness_contrast")
 pca_strong = colour_augmentation.PCAColourShift.from_config({**pca.get_config(), "sigma": 10 * pca.sigma,
                                                               "name": "pca_strong"})
-colour_augmentation.preview_figure(photo, {f"PCA, σ = {pca.sigma:g}": pca,
+preview_figure(photo, {f"PCA, σ = {pca.sigma:g}": pca,
                                                f"PCA, σ = {pca_strong.sigma:g}": pca_strong,
                                                "brightness ±20%,\ncontrast ±20%": brightness_contrast})
 plt.show()
@@ -806,7 +807,7 @@ for strategy, count in curve.trainable.items():
     print(f"{strategy:<16} trains {count:>9,} parameters")
 
 # %%
-data_size.data_size_figure(curve, num_classes)
+data_size_figure(curve, num_classes)
 plt.show()
 
 # %% [markdown]

@@ -1,4 +1,7 @@
-"""Controls wired to a figure, the same way for every week's widget."""
+"""Controls wired to a figure, the same way for every week's widget.
+
+Public API: :func:`linked_figure`.
+"""
 from lessons.figures import output
 
 

@@ -1,5 +1,8 @@
 """Week 1's widget: sliders for the kernel size K, the channels C_in and C_out and the map
-size, above :func:`lessons.figures.conv_cost.conv_cost_figure`."""
+size, above :func:`lessons.figures.conv_cost.conv_cost_figure`.
+
+Public API: :func:`show_conv_cost`.
+"""
 from lessons.figures.conv_cost import conv_cost_figure
 from widgets.controls import linked_figure
 

@@ -1,5 +1,8 @@
 """Week 2's widget: the ReLU spiral, with controls for n, the activation, the spiral's
-radius and the random seed, above :func:`lessons.figures.manifold.recovery_figure`."""
+radius and the random seed, above :func:`lessons.figures.manifold.recovery_figure`.
+
+Public API: :func:`show_manifold`.
+"""
 from lessons import manifold
 from lessons.figures.manifold import recovery_figure
 from widgets.controls import linked_figure

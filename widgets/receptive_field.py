@@ -1,5 +1,8 @@
 """Week 3's widget: a layer, a photo and a unit's position, above
-:func:`lessons.figures.receptive_field.field_figure`."""
+:func:`lessons.figures.receptive_field.field_figure`.
+
+Public API: :func:`show_receptive_field`.
+"""
 from lessons import paths
 from lessons import receptive_field as rf
 from lessons.figures.receptive_field import field_figure

@@ -3,6 +3,8 @@
 A check never raises on a wrong answer: it prints what is wrong in plain words and
 returns False, so that a student's notebook runs on to the next exercise; a right
 answer prints a short confirmation and returns True.
+
+Public API: :func:`passed`, :func:`failed`, :func:`call`, :func:`same`, :func:`hint_for`.
 """
 
 

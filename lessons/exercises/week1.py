@@ -1,4 +1,8 @@
-"""Checks for week 1: the cost of a depthwise separable convolution, and a choice under a budget."""
+"""Checks for week 1: the cost of a depthwise separable convolution, and a choice under a budget.
+
+Public API: :func:`check_separable_params`, :func:`check_standard_macs`, :func:`budget_rows`,
+:func:`check_best_under_budget`.
+"""
 from lessons import convcost, family
 from lessons.exercises import call, failed, hint_for, passed, same
 

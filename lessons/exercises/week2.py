@@ -1,6 +1,12 @@
 """Checks for week 2's exercises: the residual rule, the inverted residual block written from
 Keras layers, the shapes through a block, the spiral's reconstruction error, and the choice of
-an expansion rate for a memory budget."""
+an expansion rate for a memory budget.
+
+Public API: :data:`SHAPE_CASES`, :func:`check_shapes_through_block`, :data:`BLOCK_CASES`,
+:func:`residual_cases`, :func:`check_has_residual`, :func:`check_inverted_residual`,
+:func:`check_reconstruction_error`, :data:`DECISION_BLOCK`, :data:`EXPANSIONS`, :data:`BUDGETS`,
+:data:`WAYS`, :func:`decision_costs`, :func:`defensible`, :func:`check_expansion_choice`.
+"""
 import functools
 
 import numpy as np

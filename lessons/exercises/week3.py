@@ -1,4 +1,8 @@
-"""Checks for week 3: receptive fields."""
+"""Checks for week 3: receptive fields.
+
+Public API: :func:`stack_field`, :func:`stack_field_with_j_out`, :func:`check_stack_field`,
+:func:`field_span`, :func:`check_field_span`.
+"""
 from lessons import receptive_field as rf
 from lessons.exercises import call, failed, hint_for, passed, same
 

@@ -10,6 +10,11 @@ Every check runs the student's function on a small real case: the real MobileNet
 their pooled features, cached as in :func:`lessons.training.run_phase1`. The course's own
 answers are here too (the tests compare with them, and :func:`yours_or_ours` falls back on
 them so that a notebook with unwritten exercises still runs to the end).
+
+Public API: :func:`feature_extractor`, :func:`phase1`, :func:`unfreeze_from`,
+:func:`compile_for_phase2`, :func:`phase2`, :func:`yours_or_ours`, :func:`check_phase1`,
+:func:`check_unfreeze_from`, :func:`recompile_matters`, :func:`check_compile_for_phase2`,
+:func:`check_phase2`.
 """
 import functools
 

@@ -4,6 +4,11 @@ The scales and zero points in the cases are the kinds an INT8 MobileNetV2 file r
 holds: its uint8 input (scale 1, zero point 0), the pixels rescaled to [-1, 1] (2/255, -1),
 a ReLU6 output (6/255, -128), the softmax output (1/256, -128 in int8; 0 in uint8) and
 per-channel weights (zero point 0).
+
+Public API: :func:`reference_quantise`, :func:`reference_dequantise`,
+:func:`reference_pick_runtime`, :func:`check_quantise`, :func:`check_dequantise`,
+:data:`TABLES`, :func:`check_pick_runtime`, :func:`reference_tta_worth_it`, :data:`TTA_CASES`,
+:func:`check_tta_worth_it`.
 """
 import numpy as np
 

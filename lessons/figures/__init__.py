@@ -10,9 +10,10 @@ the Gradio app (``app.py``) serves them.
   block of MobileNetV2 needs;
 - :mod:`lessons.figures.manifold`: week 2, the ReLU spiral (the paper's Figure 1);
 - :mod:`lessons.figures.receptive_field`: week 3, a unit's theoretical and effective field;
+- :mod:`lessons.figures.gradcam`: week 3, Grad-CAM maps as computed and as the app shows them;
 - :mod:`lessons.figures.data`: week 4 before training, the photos per class, a grid of
-  them, what augmentation does to one;
+  them, what augmentation (and colour augmentation) does to one;
 - :mod:`lessons.figures.results`: week 4 after training, the learning curve, accuracy per
-  class, the confusion matrix, the photos the model got wrong;
+  class, the confusion matrix, the photos the model got wrong, accuracy against data size;
 - :mod:`lessons.figures.output`: a drawn figure handed on, as PNG bytes or to Gradio.
 """

@@ -4,6 +4,8 @@ How wide each tensor is through one block, beside ResNet's bottleneck
 (:func:`widths_figure`), and how much memory each block of MobileNetV2 needs, with and
 without the paper's streamed evaluation (:func:`memory_figure`, from
 :func:`lessons.block_memory.block_memory`).
+
+Public API: :func:`memory_figure`, :func:`widths_figure`.
 """
 from lessons import block_memory
 

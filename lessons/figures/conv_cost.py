@@ -4,6 +4,8 @@ For a kernel size K, channels C_in and C_out and an output map size: bars for th
 and the multiply-adds of each, and where the layer sits on the curve 1/C_out + 1/K²
 (:func:`conv_cost_figure`); the curve alone for several K (:func:`ratio_figure`). The
 numbers come from :mod:`lessons.convcost`.
+
+Public API: :func:`short`, :func:`draw_ratio`, :func:`ratio_figure`, :func:`conv_cost_figure`.
 """
 import matplotlib.pyplot as plt
 import numpy as np

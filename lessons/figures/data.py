@@ -1,9 +1,13 @@
 """Pictures of the data before training, each a matplotlib Figure.
 
 How many photos each class has (:func:`class_counts_figure`), what they look like
-(:func:`photo_grid_figure`) and what augmentation does to one (:func:`augmentation_figure`).
+(:func:`photo_grid_figure`) and what augmentation does to one (:func:`augmentation_figure`,
+and :func:`preview_figure` for the colour augmentations of week 4).
 Photos are shown as the model sees them, letterboxed to a square by
 :func:`lessons.images.load_pixels`.
+
+Public API: :func:`class_counts_figure`, :func:`photo_grid_figure`, :func:`augmentation_figure`,
+:func:`preview_figure`.
 """
 import numpy as np
 
@@ -67,5 +71,25 @@ def augmentation_figure(pixels, augment, copies=7):
             ax.imshow(pixels if i == 0 else augmented[i - 1])
             ax.set_title("original" if i == 0 else f"augmented {i}", fontsize=9)
     fig.suptitle("What the network sees of one photo, epoch after epoch")
+    fig.tight_layout()
+    return fig
+
+
+def preview_figure(photo, augmenters, copies=5):
+    """One row per ``{name: layer}``: the photo (h, w, 3; 0..255), then ``copies`` outputs
+    of the layer called with ``training=True``."""
+    import matplotlib.pyplot as plt
+
+    batch = np.repeat(np.asarray(photo, dtype="float32")[None], copies, axis=0)
+    fig, axes = plt.subplots(len(augmenters), copies + 1, figsize=(1.7 * (copies + 1), 1.9 * len(augmenters)),
+                             squeeze=False)
+    for row, (name, layer) in zip(axes, augmenters.items()):
+        shifted = np.clip(np.asarray(layer(batch, training=True)), 0, 255).astype("uint8")
+        for column, ax in enumerate(row):
+            ax.imshow(photo if column == 0 else shifted[column - 1])
+            ax.set_xticks([])
+            ax.set_yticks([])
+        row[0].set_ylabel(name, fontsize=9)
+    axes[0, 0].set_title("original", fontsize=9)
     fig.tight_layout()
     return fig

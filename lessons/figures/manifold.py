@@ -3,6 +3,8 @@
 One setting (:func:`recovery_figure`), the paper's grid of several n (:func:`figure1`) and
 the error against n for each activation (:func:`error_figure`). The maths is
 :mod:`lessons.manifold`.
+
+Public API: :func:`recovery_figure`, :func:`figure1`, :func:`error_figure`.
 """
 import numpy as np
 

@@ -4,6 +4,8 @@ Some figure functions return a (Figure, numbers) pair, so that a notebook or a t
 read what was drawn; whoever only shows the picture takes :func:`figure_of` it. Both
 hand-overs close the figure in pyplot: a widget or a site redraws on every change, and
 pyplot would otherwise keep every figure it ever drew.
+
+Public API: :func:`figure_of`, :func:`png`, :func:`closed`.
 """
 import io
 

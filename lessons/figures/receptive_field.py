@@ -5,6 +5,8 @@ photo (clipped to it: the rest is padding) and its effective field, the |gradien
 unit with respect to the photo, with the square that holds 95 % of it; every figure says
 which weights the model has. :func:`padding_figure` draws the fields of a few units to
 scale around the image. The numbers come from :mod:`lessons.receptive_field`.
+
+Public API: :func:`draw_field`, :func:`padding_figure`, :func:`field_figure`.
 """
 import matplotlib.pyplot as plt
 from matplotlib.colors import PowerNorm

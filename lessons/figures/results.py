@@ -3,12 +3,16 @@
 The learning curve of both phases from a checkpoint's history (:func:`learning_curve_figure`),
 the accuracy on each class with its interval (:func:`per_class_figure`), the confusion
 matrix (:func:`confusion_figure`) and the photos the model got wrong
-(:func:`misclassified_figure`), letterboxed as the model saw them. The numbers are those of
+(:func:`misclassified_figure`), letterboxed as the model saw them; and how accuracy grows
+with the photos per class, frozen base against fine-tuning (:func:`data_size_figure`). The numbers are those of
 a :class:`lessons.evaluation.Report`.
+
+Public API: :func:`phase_boundary`, :func:`learning_curve_figure`, :func:`per_class_figure`,
+:func:`confusion_figure`, :func:`misclassified_figure`, :func:`data_size_figure`.
 """
 import numpy as np
 
-from lessons import images
+from lessons import data_size, images
 
 
 def phase_boundary(history):
@@ -120,5 +124,29 @@ def misclassified_figure(rep, limit=12, columns=4, image_size=160):
     wrong = len(rep.misclassified)
     fig.suptitle(f"{wrong} of {len(rep.labels)} photos misclassified"
                  + (f" (the {len(mistakes)} most confident mistakes)" if wrong > len(mistakes) else ""))
+    fig.tight_layout()
+    return fig
+
+
+def data_size_figure(curve, num_classes=None):
+    """Accuracy against training photos per class, one line per strategy, ± one standard
+    deviation over the runs shaded; chance level dotted when ``num_classes`` is given."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for strategy in data_size.STRATEGIES:
+        mean, spread = curve.mean(strategy), curve.spread(strategy)
+        ax.plot(curve.photos_per_class, mean, "o-", label=f"{strategy} ({curve.trainable[strategy]:,} trained)")
+        ax.fill_between(curve.photos_per_class, mean - spread, mean + spread, alpha=0.2)
+    if num_classes:
+        ax.axhline(1 / num_classes, color="grey", linestyle=":", label="chance")
+    ax.set_xscale("log")
+    ax.set_xticks(curve.photos_per_class, [str(n) for n in curve.photos_per_class])
+    ax.minorticks_off()
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("training photos per class")
+    ax.set_ylabel(f"accuracy on the same {curve.test_photos} test photos")
+    ax.set_title(f"Frozen base + head vs fine-tuning from {curve.fine_tune_from}")
+    ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
