@@ -57,8 +57,16 @@ def scan(root, min_per_class=MIN_PER_CLASS, skip_bad=False, progress=True):
     """Validate and index the photo folder ``root``; raise :class:`DataError` if unusable.
 
     Every file is decoded in full, so truncated photos are found now, not mid-training.
-    With ``skip_bad`` unreadable files are left out and each is reported on stderr;
-    problems with the folder itself (missing, too few classes or photos) always raise.
+
+    Args:
+        root: a folder with one sub-folder of photos per class (the sub-folder names are the labels).
+        min_per_class: the fewest photos a class may have (a split needs some in every part).
+        skip_bad: leave out unreadable files, each reported on stderr, instead of raising;
+            problems with the folder itself (missing, too few classes or photos) always raise.
+        progress: show a progress bar while the photos are decoded.
+
+    Returns:
+        A :class:`Dataset`: the files, their labels, the class names and a SHA-256 of it all.
     """
     root = Path(root)
     if not root.is_dir():

@@ -104,7 +104,16 @@ class Predictor:
 
     @classmethod
     def load(cls, directory, runtime="auto"):
-        """Load ``directory``; ``runtime`` is one of RUNTIMES, or 'auto': the fastest present."""
+        """Load a checkpoint once, to answer many photos.
+
+        Args:
+            directory: a checkpoint folder (``python -m lessons train``).
+            runtime: which of its files runs: ``"keras"``, ``"fp32"``, ``"dynamic"``, ``"int8"``
+                (see :data:`RUNTIMES`), or ``"auto"``: the fastest one present.
+
+        Raises:
+            CheckpointError: a file is missing or broken; the message names it.
+        """
         directory = Path(directory)
         labels, meta = checkpoint.read(directory)
         if runtime == "auto":
