@@ -5,9 +5,12 @@ import shutil
 import subprocess
 import sys
 
+import matplotlib
 import pytest
 
-from lessons import paths
+from lessons import data, paths
+
+matplotlib.use("Agg")  # figures are drawn, never shown: no window, whatever the machine
 
 SMALL_SIZE = 96  # fast, and still the real MobileNetV2 graph (alpha 1.0)
 
@@ -15,6 +18,30 @@ SMALL_SIZE = 96  # fast, and still the real MobileNetV2 graph (alpha 1.0)
 def weights_for_tests():
     """The ImageNet weights the course ships: never a download, never random."""
     return str(paths.IMAGENET_WEIGHTS)
+
+
+@pytest.fixture(scope="session")
+def sample():
+    """data/sample, scanned: 100 photos, 10 classes."""
+    return data.scan(paths.SAMPLE_DATA, progress=False)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A writable copy of data/sample."""
+    return shutil.copytree(paths.SAMPLE_DATA, tmp_path / "photos")
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Every test leaves no figure open (pyplot keeps them all otherwise)."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
+def images_in(fig):
+    return sum(len(ax.images) for ax in fig.axes)
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,12 @@
 """PCA colour augmentation: the fit is numpy's PCA, the layer adds what AlexNet adds, only in training."""
 import keras
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from lessons import colour_augmentation as ca, data, paths, pipeline  # noqa: E402
-from lessons.figures.data import preview_figure  # noqa: E402
+from lessons import colour_augmentation as ca, data, paths, pipeline
+from lessons.figures.data import preview_figure
 
 
 @pytest.fixture(scope="module")

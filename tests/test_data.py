@@ -6,18 +6,6 @@ from PIL import Image
 
 from lessons import data
 from lessons.data import DataError
-from lessons.paths import SAMPLE_DATA
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return data.scan(SAMPLE_DATA, progress=False)
-
-
-@pytest.fixture
-def folder(tmp_path):
-    """A writable copy of data/sample."""
-    return shutil.copytree(SAMPLE_DATA, tmp_path / "photos")
 
 
 def test_scan_indexes_every_class_folder(sample):

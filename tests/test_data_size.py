@@ -1,14 +1,12 @@
 """The data-size experiment: the cut base is the base, the runs are what they say, on a tiny case."""
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from lessons import data, data_size, mobilenetv2, paths, pipeline, splits  # noqa: E402
-from lessons.figures.results import data_size_figure  # noqa: E402
-from tests.conftest import weights_for_tests  # noqa: E402
+from lessons import data, data_size, mobilenetv2, paths, pipeline, splits
+from lessons.figures.results import data_size_figure
+from tests.conftest import weights_for_tests
 
 TINY = 32  # the smallest input MobileNetV2 takes: the whole real network, at a fraction of the cost
 

@@ -1,19 +1,10 @@
 """Week 2's block figures draw the shapes and memory of lessons.blocks."""
 import keras
-import matplotlib
-import matplotlib.pyplot as plt
 import pytest
 
 from lessons import block_memory, blocks, real_blocks
 from lessons.figures import blocks as figures
 
-matplotlib.use("Agg")
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_the_memory_figure_draws_each_blocks_peaks():

@@ -1,19 +1,10 @@
 """Week 1's figures draw the numbers of lessons.convcost."""
-import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from lessons import convcost
 from lessons.figures import conv_cost as figures
 
-matplotlib.use("Agg")
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def bar_tops(ax):

@@ -1,28 +1,10 @@
 """The pictures of the data before training: the counts, the photos and the augmentations they show."""
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
 
-from lessons import data, images, paths, pipeline, splits  # noqa: E402
-from lessons.figures import data as figures  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return data.scan(paths.SAMPLE_DATA, progress=False)
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
-def images_in(fig):
-    return sum(len(ax.images) for ax in fig.axes)
+from lessons import images, pipeline, splits
+from lessons.figures import data as figures
+from tests.conftest import images_in
 
 
 def test_class_counts_stack_the_parts(sample):

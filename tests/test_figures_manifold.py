@@ -1,19 +1,9 @@
 """Week 2's spiral figures draw the points and errors of lessons.manifold."""
-import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
-import pytest
 
 from lessons import manifold
 from lessons.figures import manifold as figures
 
-matplotlib.use("Agg")
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def drawn_points(ax):

@@ -1,13 +1,11 @@
 """A figure handed on as PNG bytes or to Gradio, and closed in pyplot either way."""
 import io
 
-import matplotlib
 import matplotlib.pyplot as plt
 from PIL import Image
 
 from lessons.figures import output
 
-matplotlib.use("Agg")
 
 
 def test_png_is_the_figure_at_its_size_and_closes_it():

@@ -1,8 +1,5 @@
 """Week 3's figures draw the fields of lessons.receptive_field."""
-import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
-import pytest
 from matplotlib.patches import Rectangle
 
 from lessons import mobilenetv2
@@ -10,13 +7,6 @@ from lessons import paths
 from lessons import receptive_field as rf
 from lessons.figures import receptive_field as figures
 
-matplotlib.use("Agg")
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def corners(box):

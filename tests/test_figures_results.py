@@ -1,28 +1,12 @@
 """The pictures of a training run and its model: the curves, bars and photos they show."""
 import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-from lessons import data, evaluation, paths  # noqa: E402
-from lessons.figures import results as figures  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return data.scan(paths.SAMPLE_DATA, progress=False)
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
-def images_in(fig):
-    return sum(len(ax.images) for ax in fig.axes)
+from lessons import evaluation
+from lessons.figures import results as figures
+from tests.conftest import images_in
 
 
 def history(phase1, phase2):

@@ -1,24 +1,10 @@
 """The split: stratified, deterministic, near-duplicates kept together, and its JSON record."""
 import dataclasses
-import shutil
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from lessons import atomic, checkpoint, data, metadata, splits
-from lessons.paths import SAMPLE_DATA
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return data.scan(SAMPLE_DATA, progress=False)
-
-
-@pytest.fixture
-def folder(tmp_path):
-    """A writable copy of data/sample."""
-    return shutil.copytree(SAMPLE_DATA, tmp_path / "photos")
 
 
 def test_split_is_stratified_complete_and_deterministic(sample):

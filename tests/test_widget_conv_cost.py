@@ -1,13 +1,11 @@
 """Week 1's widget: its sliders redraw the convolution-cost figure (callbacks nbval never runs)."""
 import base64
 
-import matplotlib
 import matplotlib.pyplot as plt
 
 from lessons.figures import conv_cost, output
 from widgets.conv_cost import show_conv_cost
 
-matplotlib.use("Agg")
 
 
 def picture(shown):

@@ -1,7 +1,6 @@
 """Week 2's widget: its controls redraw the spiral figure (callbacks nbval never runs)."""
 import base64
 
-import matplotlib
 import matplotlib.pyplot as plt
 
 from lessons import manifold
@@ -9,7 +8,6 @@ from lessons.figures import output
 from lessons.figures.manifold import recovery_figure
 from widgets.manifold import show_manifold
 
-matplotlib.use("Agg")
 
 
 def test_the_controls_redraw_the_figure():

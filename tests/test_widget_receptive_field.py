@@ -1,7 +1,6 @@
 """Week 3's widget: its controls redraw the receptive-field figure (callbacks nbval never runs)."""
 import base64
 
-import matplotlib
 import matplotlib.pyplot as plt
 
 from lessons import paths
@@ -10,7 +9,6 @@ from lessons.figures import output
 from lessons.figures.receptive_field import field_figure
 from widgets.receptive_field import show_receptive_field
 
-matplotlib.use("Agg")
 
 
 def test_the_controls_redraw_the_figure():
