@@ -3,7 +3,7 @@
     python -m lessons space OUTDIR
 
 writes everything the site needs and nothing the notebooks or tests need: ``app.py``, the
-``lessons`` and ``widgets`` packages, the reference checkpoint, the ImageNet weights, the
+``lessons`` package, the reference checkpoint, the ImageNet weights, the
 sample photos, the executed notebooks the site links to, the slim ``requirements.txt``, a
 ``README.md`` whose front matter is the project's own (sdk, its version, Python version,
 app file) and a ``.gitattributes`` that sends every binary to LFS/Xet, as the Hub requires.
@@ -18,7 +18,7 @@ from pathlib import Path
 from lessons import atomic, paths
 
 # What the site needs, relative to the project (folders are copied whole, minus caches).
-CONTENTS = ("app.py", "LICENSE", "requirements.txt", "lessons", "widgets", "weights", "data/sample",
+CONTENTS = ("app.py", "LICENSE", "requirements.txt", "lessons", "weights", "data/sample",
             "checkpoints/" + paths.REFERENCE_CHECKPOINT.name)
 NOTEBOOKS = "weeks/*.ipynb"  # the teaching tabs link to them
 BINARIES = ("*.keras", "*.tflite", "*.h5", "*.jpg", "*.jpeg", "*.png", "*.webp")

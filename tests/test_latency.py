@@ -1,10 +1,11 @@
 """lessons.latency: warm-up left out, median and p90, runtimes interleaved, Classifiers timed whole."""
+import dataclasses
 import time
 
 import numpy as np
 import pytest
 
-from lessons import latency
+from lessons import checkpoint, latency, paths
 from lessons.inference import Predictor
 
 PHOTOS = np.arange(3 * 4 * 4 * 3, dtype=np.uint8).reshape(3, 4, 4, 3)
@@ -103,8 +104,9 @@ def test_a_classifier_is_timed_through_its_whole_prediction_path():
         time.sleep(0.002)
         return np.full((len(batch), 2), 0.5, dtype=np.float32)
 
-    classifier = Predictor("unused", ["a", "b"], {"image_size": 4, "test_time_flip": True}, runtime)
-    result = latency.measure({"flip": classifier}, PHOTOS, calls=4, warmup=1)["flip"]
+    meta = dataclasses.replace(checkpoint.read(paths.REFERENCE_CHECKPOINT).meta, image_size=4, test_time_flip=True)
+    predictor = Predictor("unused", ["a", "b"], meta, runtime)
+    result = latency.measure({"flip": predictor}, PHOTOS, calls=4, warmup=1)["flip"]
     assert len(calls) == 2 * (1 + 4)
     assert result.median >= 0.004  # two model calls of at least 2 ms each
 

@@ -54,11 +54,12 @@ def test_binaries_go_to_lfs_and_the_site_has_all_it_needs(space_dir):
     assert binaries
     for suffix in {p.suffix for p in binaries}:
         assert f"*{suffix} filter=lfs diff=lfs merge=lfs -text" in attributes
-    for needed in ("app.py", "lessons/serving.py", "widgets/manifold.py", "weeks/week2_inverted_residuals.ipynb",
+    for needed in ("app.py", "lessons/serving.py", "lessons/figures/manifold.py", "weeks/week2_inverted_residuals.ipynb",
                    f"checkpoints/{paths.REFERENCE_CHECKPOINT.name}/model_int8.tflite",
                    f"weights/{paths.IMAGENET_WEIGHTS.name}", "weights/SOURCE.md", "data/sample/SOURCE.md"):
         assert (space_dir / needed).is_file(), needed
     assert not list(space_dir.rglob("__pycache__")) and not (space_dir / "tests").exists()
+    assert not (space_dir / "widgets").exists()  # ipywidgets are for notebooks: the site draws with lessons.figures
 
 
 def test_an_existing_folder_is_never_overwritten(space_dir):
