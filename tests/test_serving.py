@@ -1,6 +1,8 @@
-"""What the site serves, without a server: the checkpoints on offer, their cards, the settings."""
+"""What the site serves, without a server: the checkpoints on offer, their cards, the settings, and
+AppProcess, which runs a site in a subprocess."""
 import shutil
 import sys
+import urllib.request
 
 import pytest
 
@@ -65,3 +67,25 @@ def test_settings_come_from_options_then_environment(monkeypatch):
 def test_colab_shares_a_public_link_by_default(monkeypatch):
     monkeypatch.setitem(sys.modules, "google.colab", object())
     assert serving.app_settings().share
+
+
+CHATTY_LINES = 20_000
+# An app.py that writes 1.4 MB before it serves, far more than a pipe holds (64 KiB on Linux): if AppProcess
+# did not drain its output, it would block on a full pipe and never answer.
+CHATTY_APP = f"""
+import http.server, sys
+for i in range({CHATTY_LINES}):
+    print(f"line {{i}}: " + "x" * 60)
+sys.stdout.flush()
+port = int(sys.argv[sys.argv.index("--port") + 1])
+http.server.HTTPServer(("127.0.0.1", port), http.server.SimpleHTTPRequestHandler).serve_forever()
+"""
+
+
+def test_a_chatty_app_is_drained_and_its_last_lines_kept(tmp_path):
+    (tmp_path / "app.py").write_text(CHATTY_APP)
+    with serving.AppProcess(app_dir=tmp_path, timeout=60) as app:
+        assert urllib.request.urlopen(app.url, timeout=10).status == 200
+    log = app.log()
+    assert len(app.output) == app.output.maxlen, "only the last lines are kept"
+    assert f"line {CHATTY_LINES - 1}: " in log and "line 0: " not in log
