@@ -253,7 +253,8 @@ class AppProcess:
         started = time.monotonic()
         self.process = subprocess.Popen(self.command, cwd=self.app_dir, env=self.env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
-        threading.Thread(target=lambda: self.output.extend(self.process.stdout), daemon=True).start()
+        self._drain = threading.Thread(target=lambda: self.output.extend(self.process.stdout), daemon=True)
+        self._drain.start()
         while time.monotonic() - started < self.timeout:
             if self.process.poll() is not None:
                 raise RuntimeError(f"app.py exited with {self.process.returncode}:\n{self.log()}")
@@ -272,6 +273,8 @@ class AppProcess:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()
+        self._drain.join(timeout=5)  # its last lines read: log() is whole once the process is stopped
 
     def log(self):
         return "".join(self.output)

@@ -2,6 +2,8 @@
 import concurrent.futures
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -12,8 +14,6 @@ from lessons import paths, serving
 from tests.conftest import NATIVE_NOTICE, NOISY_CPU
 
 ONE_PER_CLASS = paths.sample_photo_per_class()
-
-
 
 
 @pytest.fixture(scope="module")
@@ -114,15 +114,33 @@ def test_uploads_over_the_size_limit_are_refused(client, tmp_path):
         classify(client, big)
 
 
-def test_several_clients_at_once(server):
-    def one_client(i):
-        client = Client(server, verbose=False)
-        photo = ONE_PER_CLASS[i % len(ONE_PER_CLASS)]
-        return [classify(client, photo)[0]["label"] for _ in range(2)]
+def test_clients_at_once_get_the_answers_each_gets_alone(client, server):
+    photos = ONE_PER_CLASS[:8]
+    alone = [classify(client, photo)[0] for photo in photos]
+    clients = [Client(server, verbose=False) for _ in photos]
+    together = threading.Barrier(len(photos), timeout=60)  # all send at once, however slowly threads start
 
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        answers = list(pool.map(one_client, range(8)))
-    assert all(len(set(a)) == 1 for a in answers), "the same photo gets the same answer under load"
+    def timed(each, photo):
+        together.wait()
+        started = time.monotonic()
+        answers = [classify(each, photo)[0] for _ in range(2)]
+        return started, time.monotonic(), answers
+
+    with concurrent.futures.ThreadPoolExecutor(len(photos)) as pool:
+        runs = list(pool.map(timed, clients, photos))
+    for photo, expected, (_, _, answers) in zip(photos, alone, runs):
+        for answer in answers:
+            assert answer["label"] == expected["label"], photo
+            assert confidences(answer) == pytest.approx(confidences(expected), abs=1e-4), photo
+    # The requests really overlapped: when the last client started, at least as many were still waiting for
+    # their answers as the server answers at once (a client that sent its requests one after another would not).
+    last_start = max(started for started, _, _ in runs)
+    in_flight = sum(started <= last_start < ended for started, ended, _ in runs)
+    assert in_flight >= serving.CONCURRENCY, runs
+
+
+def confidences(answer):
+    return {c["label"]: c["confidence"] for c in answer["confidences"]}
 
 
 def test_a_broken_checkpoint_stops_the_app_at_start_naming_the_file(small_copy):

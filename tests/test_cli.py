@@ -1,13 +1,21 @@
 """The command line end to end: train (in the fixture), evaluate, predict, export."""
 import json
 
+import numpy as np
 import pytest
 
 from lessons import checkpoint
+from lessons.inference import Predictor
 from lessons.paths import SAMPLE_DATA
 from tests.conftest import NATIVE_NOTICE, run_cli
 
 PHOTOS = sorted(SAMPLE_DATA.glob("*/*.jpg"))
+
+
+@pytest.fixture(scope="module")
+def small(small_checkpoint):
+    """The checkpoint the commands run, loaded in this process: what their answers must equal."""
+    return Predictor.load(small_checkpoint)
 
 
 @pytest.mark.parametrize("command", ["train", "evaluate", "predict", "export"])
@@ -15,10 +23,12 @@ def test_every_command_has_help(command):
     assert "usage: python -m lessons " + command in run_cli(command, "--help").stdout
 
 
-def test_evaluate_json_contract(small_checkpoint):
+def test_evaluate_json_contract(small_checkpoint, small):
     result = run_cli("evaluate", "--checkpoint", small_checkpoint, "--data", SAMPLE_DATA, "--json")
     report = json.loads(result.stdout)
-    assert 0 <= report["accuracy"] <= 1 and report["photos"] == 100
+    predicted = [small.labels[i] for i in small.probabilities(PHOTOS).argmax(axis=1)]
+    right = [label == photo.parent.name for label, photo in zip(predicted, PHOTOS)]
+    assert report["photos"] == len(PHOTOS) and report["accuracy"] == pytest.approx(np.mean(right), abs=1e-9)
     assert set(report["per_class"]) == {p.name for p in SAMPLE_DATA.iterdir() if p.is_dir()}
     assert {"precision", "recall", "f1", "support"} <= set(report["per_class"]["glass"])
     # Evaluating on photos it trained on is allowed, but the user is told.
@@ -35,15 +45,18 @@ def test_evaluate_on_the_recorded_test_split(small_checkpoint, tmp_path):
     assert figure.stat().st_size > 10_000
 
 
-def test_predict_json_goes_on_past_a_bad_image(small_checkpoint, tmp_path):
+def test_predict_json_goes_on_past_a_bad_image(small_checkpoint, small, tmp_path):
     bad = tmp_path / "notes.jpg"
     bad.write_text("not a photo")
     result = run_cli("predict", "--checkpoint", small_checkpoint, "--json", PHOTOS[0], bad, PHOTOS[1], check=False)
     assert result.returncode != 0
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["image"] for line in lines] == [str(PHOTOS[0]), str(PHOTOS[1])]
-    assert len(lines[0]["predictions"]) == 3
-    assert abs(sum(p["probability"] for p in lines[0]["predictions"])) <= 1.0 + 1e-6
+    # The three likeliest classes, likeliest first, with the model's own probabilities.
+    probabilities = small.probabilities([PHOTOS[0]])[0]
+    top = np.argsort(-probabilities)[:3]
+    assert [p["label"] for p in lines[0]["predictions"]] == [small.labels[i] for i in top]
+    np.testing.assert_allclose([p["probability"] for p in lines[0]["predictions"]], probabilities[top], atol=1e-5)
     errors = result.stderr.strip().splitlines()
     assert len(errors) == 1 and str(bad) in errors[0] and "not an image" in errors[0]
 

@@ -5,21 +5,17 @@ from keras import layers
 
 from lessons import blocks, manifold, real_blocks
 from lessons.exercises import week2
-
-
-def stub(*args):
-    raise NotImplementedError()
+from tests.exercise_checks import assert_accepted_with, assert_refused_with, stub
 
 
 # --- has_residual -----------------------------------------------------------------------------
 
-def test_check_has_residual(capsys):
-    assert week2.check_has_residual(lambda s, cin, cout: s == 1 and cin == cout) is True
-    assert "10 of them" in capsys.readouterr().out
-    assert week2.check_has_residual(lambda s, cin, cout: s == 1) is False
-    assert "a stride of 1 is not enough" in capsys.readouterr().out
-    assert week2.check_has_residual(stub) is False
-    assert "not written yet" in capsys.readouterr().out
+def test_the_course_answer_to_has_residual_passes(capsys):
+    assert_accepted_with(capsys, week2.check_has_residual, lambda s, cin, cout: s == 1 and cin == cout, "10 of them")
+
+
+def test_typical_has_residual_mistakes_are_explained(capsys):
+    assert_refused_with(capsys, week2.check_has_residual, lambda s, cin, cout: s == 1, "a stride of 1 is not enough")
 
 
 def test_the_notes_channel_only_rule_now_fails(capsys):
@@ -69,9 +65,8 @@ def student_block(cap=6.0, expand_relu=True, depthwise_relu=True, after_projecti
 
 @pytest.mark.parametrize("block", [blocks.inverted_residual_block, student_block(), student_block(padding="same")],
                          ids=["course", "student, unnamed layers", "student, padding same"])
-def test_a_right_block_passes(block, capsys):
-    assert week2.check_inverted_residual(block) is True
-    assert "✓" in capsys.readouterr().out
+def test_the_course_answer_to_inverted_residual_passes(block, capsys):
+    assert_accepted_with(capsys, week2.check_inverted_residual, block, "your block computes what the real blocks")
 
 
 @pytest.mark.parametrize("mistake, says", [
@@ -89,10 +84,8 @@ def test_a_right_block_passes(block, capsys):
     (dict(batchnorm=False), "BatchNormalization layers, the real block"),
     (dict(bias=True), "use_bias=False"),
 ], ids=lambda value: next(iter(value)) if isinstance(value, dict) else None)
-def test_a_typical_mistake_is_named(mistake, says, capsys):
-    assert week2.check_inverted_residual(student_block(**mistake)) is False
-    out = capsys.readouterr().out
-    assert out.startswith("✗") and says in out, out
+def test_typical_inverted_residual_mistakes_are_explained(mistake, says, capsys):
+    assert_refused_with(capsys, week2.check_inverted_residual, student_block(**mistake), says)
 
 
 def test_the_wrong_residual_rule_gets_the_rule_as_a_hint(capsys):
@@ -100,12 +93,14 @@ def test_the_wrong_residual_rule_gets_the_rule_as_a_hint(capsys):
     assert "only when its stride is 1 and its output has as many channels as its input" in capsys.readouterr().out
 
 
-def test_a_stub_or_no_tensor_is_explained(capsys):
-    assert week2.check_inverted_residual(stub) is False
-    assert "not written yet (it raises NotImplementedError). (Or a function it calls is not: your has_residual?)" in (
-        capsys.readouterr().out)
-    assert week2.check_inverted_residual(lambda x, *args: None) is False
-    assert "return the block's output tensor" in capsys.readouterr().out
+def test_an_unwritten_block_may_be_an_unwritten_has_residual(capsys):
+    assert_refused_with(capsys, week2.check_inverted_residual, stub, "not written yet (it raises "
+                        "NotImplementedError). (Or a function it calls is not: your has_residual?)")
+
+
+def test_a_block_that_returns_no_tensor_is_explained(capsys):
+    assert_refused_with(capsys, week2.check_inverted_residual, lambda x, *args: None,
+                        "return the block's output tensor")
 
 
 def test_the_cases_cover_what_the_check_must_see():
@@ -126,32 +121,36 @@ def right_shapes(height, width, channels, t, c, s):
     return [(height, width, t * channels), (*after, t * channels), (*after, c)]
 
 
-def test_check_shapes_through_block(capsys):
-    assert week2.check_shapes_through_block(right_shapes) is True
-
-    def floor_division(height, width, channels, t, c, s):
-        return [(height, width, t * channels), (height // s, width // s, t * channels), (height // s, width // s, c)]
-
-    assert week2.check_shapes_through_block(floor_division) is False
-    assert "rounding up" in capsys.readouterr().out
-    assert week2.check_shapes_through_block(stub) is False
-    assert "not written yet" in capsys.readouterr().out
-    assert week2.check_shapes_through_block(lambda *args: 42) is False
-    assert "list of three" in capsys.readouterr().out
+def floor_division(height, width, channels, t, c, s):
+    return [(height, width, t * channels), (height // s, width // s, t * channels), (height // s, width // s, c)]
 
 
-def test_check_reconstruction_error(capsys):
-    assert week2.check_reconstruction_error(manifold.reconstruction_error) is True
+def test_the_course_answer_to_shapes_through_block_passes(capsys):
+    assert_accepted_with(capsys, week2.check_shapes_through_block, right_shapes, "are right")
 
-    def not_relative(original, recovered):
-        return float(np.sqrt(np.mean(np.sum((original - recovered) ** 2, axis=1))))
 
-    assert week2.check_reconstruction_error(not_relative) is False
-    assert "should be" in capsys.readouterr().out
-    assert week2.check_reconstruction_error(stub) is False
-    assert "not written yet" in capsys.readouterr().out
-    assert week2.check_reconstruction_error(lambda a, b: "zero") is False
-    assert "one number" in capsys.readouterr().out
+@pytest.mark.parametrize("answer, message", [
+    (floor_division, "rounding up"),
+    (lambda *args: 42, "list of three"),
+])
+def test_typical_shapes_through_block_mistakes_are_explained(capsys, answer, message):
+    assert_refused_with(capsys, week2.check_shapes_through_block, answer, message)
+
+
+def not_relative(original, recovered):
+    return float(np.sqrt(np.mean(np.sum((original - recovered) ** 2, axis=1))))
+
+
+def test_the_course_answer_to_reconstruction_error_passes(capsys):
+    assert_accepted_with(capsys, week2.check_reconstruction_error, manifold.reconstruction_error, "right on all")
+
+
+@pytest.mark.parametrize("answer, message", [
+    (not_relative, "should be"),
+    (lambda a, b: "zero", "one number"),
+])
+def test_typical_reconstruction_error_mistakes_are_explained(capsys, answer, message):
+    assert_refused_with(capsys, week2.check_reconstruction_error, answer, message)
 
 
 # --- the decision: an expansion rate for a memory budget ----------------------------------------
@@ -169,32 +168,41 @@ def test_the_decision_table():
     assert all(row["streamed"] <= min(week2.BUDGETS) for row in costs)
 
 
-def test_check_expansion_choice(capsys):
-    def paper_if_it_fits(costs, budget):
-        return tuple(6 if 6 in [r["t"] for r in costs if r[way] <= budget] else largest_that_fits(costs, budget, way)
-                     for way in week2.WAYS)
+def paper_if_it_fits(costs, budget):
+    return tuple(6 if 6 in [r["t"] for r in costs if r[way] <= budget] else largest_that_fits(costs, budget, way)
+                 for way in week2.WAYS)
 
-    assert week2.check_expansion_choice(paper_if_it_fits) is True
-    assert "t = 5 to 10 for every budget" in capsys.readouterr().out
-    assert week2.check_expansion_choice(lambda costs, budget: (largest_that_fits(costs, budget, "layer_by_layer"),
-                                                               10)) is True
-    capsys.readouterr()
 
-    assert week2.check_expansion_choice(lambda costs, budget: (6, 6)) is False
-    assert "more than the budget" in capsys.readouterr().out
-    assert week2.check_expansion_choice(
-        lambda costs, budget: (largest_that_fits(costs, budget, "layer_by_layer"), 2)) is False
-    assert "memory does not limit t at all" in capsys.readouterr().out
-    assert week2.check_expansion_choice(lambda costs, budget: (2, 6)) is False
-    assert "vouches for 5 to 10" in capsys.readouterr().out
+def largest_then_the_papers_largest(costs, budget):
+    return largest_that_fits(costs, budget, "layer_by_layer"), 10
 
-    def one_less_when_tight(costs, budget):
-        most = largest_that_fits(costs, budget, "layer_by_layer")
-        return (6 if most >= 6 else most - 1), 6
 
-    assert week2.check_expansion_choice(one_less_when_tight) is False
-    assert "take the largest that fits" in capsys.readouterr().out
-    assert week2.check_expansion_choice(lambda costs, budget: 6) is False
-    assert "return two rates" in capsys.readouterr().out
-    assert week2.check_expansion_choice(stub) is False
-    assert "not written yet" in capsys.readouterr().out
+def one_less_when_tight(costs, budget):
+    most = largest_that_fits(costs, budget, "layer_by_layer")
+    return (6 if most >= 6 else most - 1), 6
+
+
+@pytest.mark.parametrize("answer, message", [
+    (paper_if_it_fits, "t = 5 to 10 for every budget"),
+    (largest_then_the_papers_largest, "defensible choices for all"),
+])
+def test_the_course_answer_to_expansion_choice_passes(capsys, answer, message):
+    assert_accepted_with(capsys, week2.check_expansion_choice, answer, message)
+
+
+@pytest.mark.parametrize("answer, message", [
+    (lambda costs, budget: (6, 6), "more than the budget"),
+    (lambda costs, budget: (largest_that_fits(costs, budget, "layer_by_layer"), 2), "memory does not limit t at all"),
+    (lambda costs, budget: (2, 6), "vouches for 5 to 10"),
+    (one_less_when_tight, "take the largest that fits"),
+    (lambda costs, budget: 6, "return two rates"),
+])
+def test_typical_expansion_choice_mistakes_are_explained(capsys, answer, message):
+    assert_refused_with(capsys, week2.check_expansion_choice, answer, message)
+
+
+@pytest.mark.parametrize("check", [week2.check_has_residual, week2.check_inverted_residual,
+                                   week2.check_shapes_through_block, week2.check_reconstruction_error,
+                                   week2.check_expansion_choice])
+def test_an_unwritten_exercise_is_said_so(capsys, check):
+    assert_refused_with(capsys, check, stub, "not written yet")

@@ -5,17 +5,7 @@ import pytest
 
 from lessons import mobilenetv2
 from lessons.exercises import week4
-
-
-def stub(*args):
-    raise NotImplementedError()
-
-
-def assert_refused_with(capsys, check, answer, message):
-    """``check`` fails ``answer`` and its explanation holds ``message``."""
-    assert not check(answer)
-    out = capsys.readouterr().out
-    assert "✗" in out and message in out, out
+from tests.exercise_checks import assert_accepted_with, assert_refused_with, stub
 
 
 @pytest.fixture(autouse=True)
@@ -50,8 +40,8 @@ def make_phase1(freeze=True, optimizer=None, validation=True, callbacks=True, re
 
 
 def test_the_course_answer_to_phase1_passes(capsys):
-    assert week4.check_phase1(week4.phase1)
-    assert "the base frozen, 3,843 parameters trained (the head, for the check's 3 classes)" in capsys.readouterr().out
+    assert_accepted_with(capsys, week4.check_phase1, week4.phase1,
+                         "the base frozen, 3,843 parameters trained (the head, for the check's 3 classes)")
     assert not week4._base().trainable, "phase1 froze the base"
 
 
@@ -124,8 +114,8 @@ def returning(offset=0, name=False):
 
 
 def test_the_course_answer_to_unfreezing_passes(capsys):
-    assert week4.check_unfreeze_from(week4.unfreeze_from)
-    assert "the cut falls at layer 116, block_13_expand, and 1,663,360" in capsys.readouterr().out
+    assert_accepted_with(capsys, week4.check_unfreeze_from, week4.unfreeze_from,
+                         "the cut falls at layer 116, block_13_expand, and 1,663,360")
 
 
 @pytest.mark.parametrize("answer, message", [
@@ -152,9 +142,8 @@ def test_an_earlier_cut_must_be_undone(capsys):
             layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
         return first
 
-    assert not week4.check_unfreeze_from(keeps_old_flags)
-    out = capsys.readouterr().out
-    assert "unfrozen from block 11" in out and "the earlier cut stays" in out
+    assert_refused_with(capsys, week4.check_unfreeze_from, keeps_old_flags, "unfrozen from block 11",
+                        "the earlier cut stays")
 
 
 def test_the_course_unfreezing_agrees_with_set_trainable_from():
@@ -188,9 +177,8 @@ def and_unfreeze(model, phase1_lr):
 
 
 def test_the_course_answer_to_compiling_passes(capsys):
-    assert week4.check_compile_for_phase2(week4.compile_for_phase2)
-    out = capsys.readouterr().out
-    assert "✓" in out and "a layer unfrozen after compile and fit stayed unchanged" in out
+    assert_accepted_with(capsys, week4.check_compile_for_phase2, week4.compile_for_phase2,
+                         "a layer unfrozen after compile and fit stayed unchanged")
 
 
 @pytest.mark.parametrize("answer, message", [
@@ -228,8 +216,7 @@ def ran(history):
 
 
 def test_the_course_answer_to_phase2_passes(capsys):
-    assert week4.check_phase2(week4.phase2)
-    assert "numbered 3 and 4" in capsys.readouterr().out
+    assert_accepted_with(capsys, week4.check_phase2, week4.phase2, "numbered 3 and 4")
 
 
 @pytest.mark.parametrize("answer, message", [
@@ -254,8 +241,7 @@ def test_the_phase1_histories_are_real_and_one_stopped_early():
 @pytest.mark.parametrize("check", [week4.check_phase1, week4.check_unfreeze_from, week4.check_compile_for_phase2,
                                    week4.check_phase2])
 def test_an_unwritten_exercise_is_said_so(capsys, check):
-    assert not check(stub)
-    assert "not written yet" in capsys.readouterr().out
+    assert_refused_with(capsys, check, stub, "not written yet")
 
 
 # ---- the notebook runs on with the course's answers ---------------------------------------

@@ -3,10 +3,7 @@ import numpy as np
 import pytest
 
 from lessons.exercises import week5
-
-
-def stub(*args):
-    raise NotImplementedError()
+from tests.exercise_checks import stub
 
 
 def quantise(x, scale, zero_point):

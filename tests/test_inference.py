@@ -44,7 +44,9 @@ def test_probabilities_sum_to_one(small):
 def test_a_bad_photo_is_an_image_error_and_the_next_one_works(small):
     with pytest.raises(images.ImageError, match="not an image"):
         small.top_k(b"GIF89a but not really")
-    assert small.top_k(GLASS[1])
+    probabilities = small.probabilities([GLASS[1]])[0]
+    assert [(p.label, p.probability) for p in small.top_k(GLASS[1], k=1)] == [
+        (small.labels[probabilities.argmax()], pytest.approx(probabilities.max(), abs=1e-5))]
 
 
 def test_labels_that_disagree_with_the_model_fail_at_load(small_copy):

@@ -273,55 +273,6 @@ def test_the_effective_field_is_a_normalised_map_inside_the_field():
     assert all(0 < effective <= 2 * 96 for _, _, effective in sizes)
 
 
-# ---- the exercises ------------------------------------------------------------------------
-
-def test_check_stack_field(capsys):
-    assert week3.check_stack_field(week3.stack_field)
-    assert "✓" in capsys.readouterr().out
-
-    def no_jump(layers):
-        return 1 + sum(k - 1 for k, _ in layers), int(np.prod([s for _, s in layers]))
-
-    assert not week3.check_stack_field(no_jump)
-    assert "(k - 1) * j_in" in capsys.readouterr().out
-
-    def stub(layers):
-        raise NotImplementedError()
-
-    assert not week3.check_stack_field(stub)
-    assert "not written yet" in capsys.readouterr().out
-    assert not week3.check_stack_field(lambda layers: 7)
-    assert "pair" in capsys.readouterr().out
-
-
-def test_check_field_span(capsys):
-    assert week3.check_field_span(week3.field_span)
-    assert "✓" in capsys.readouterr().out
-
-    def unclipped(first, size, jump, unit, image_size):
-        return first + unit * jump, first + unit * jump + size - 1
-
-    assert not week3.check_field_span(unclipped)
-    assert "clip" in capsys.readouterr().out
-
-    def stub(*args):
-        raise NotImplementedError()
-
-    assert not week3.check_field_span(stub)
-    assert "not written yet" in capsys.readouterr().out
-
-
-def test_check_stack_field_names_the_j_out_mistake(capsys):
-    assert not week3.check_stack_field(week3.stack_field_with_j_out)
-    assert "BEFORE the layer (j_in)" in capsys.readouterr().out
-
-
-def test_the_exercise_answers_agree_with_the_walker(mobilenet_rows):
-    assert week3.stack_field([(3, 2), (3, 1)]) == (last(functional(12, conv(stride=2), conv())).size, 2)
-    top = mobilenet_rows[-1]
-    assert week3.field_span(top.rows.first, top.rows.size, top.rows.jump, 3, 224) == top.box((3, 3), (224, 224))[0]
-
-
 # ---- chains of windows, and the lecture notes' 61 px ------------------------------------------
 
 @pytest.mark.parametrize("layers", [[(3, 1)], [(3, 2), (3, 1)], [(3, 1), (2, 2)] * 4, [(7, 2), (3, 2), (1, 1)]])

@@ -1,6 +1,8 @@
-"""What the site serves, without a server: the checkpoints on offer, their cards, the settings."""
+"""What the site serves, without a server: the checkpoints on offer, their cards, the settings, and
+AppProcess, which runs a site in a subprocess."""
 import shutil
 import sys
+import urllib.request
 
 import pytest
 
@@ -97,5 +99,27 @@ def test_the_tabs_draw_from_gradios_float_values():
     assert table.to_dict("records") == architecture.shapes_table(serving.shared_backbone(96))
     assert table["input"][0] == f"{96 // 2}×{96 // 2}×32"  # after the stride-2 stem's 32 filters
     assert len(memory.axes[0].patches) == 2 * len(table) and "at 96×96" in memory.axes[0].get_title()
-    assert serving.shared_backbone(rf.IMAGE_SIZE) is rf.field_backbone().base  # the receptive-field tab's model, not a second one
+    assert serving.shared_backbone(rf.IMAGE_SIZE) is rf.field_backbone().base  # the week-3 tab's model, not a second
     assert plt.get_fignums() == []  # Gradio draws the figures; pyplot keeps none of them
+
+
+CHATTY_LINES = 20_000
+# An app.py that writes 1.4 MB before it serves, far more than a pipe holds (64 KiB on Linux): if AppProcess
+# did not drain its output, it would block on a full pipe and never answer.
+CHATTY_APP = f"""
+import http.server, sys
+for i in range({CHATTY_LINES}):
+    print(f"line {{i}}: " + "x" * 60)
+sys.stdout.flush()
+port = int(sys.argv[sys.argv.index("--port") + 1])
+http.server.HTTPServer(("127.0.0.1", port), http.server.SimpleHTTPRequestHandler).serve_forever()
+"""
+
+
+def test_a_chatty_app_is_drained_and_its_last_lines_kept(tmp_path):
+    (tmp_path / "app.py").write_text(CHATTY_APP)
+    with serving.AppProcess(app_dir=tmp_path, timeout=60) as app:
+        assert urllib.request.urlopen(app.url, timeout=10).status == 200
+    log = app.log()
+    assert len(app.output) == app.output.maxlen, "only the last lines are kept"
+    assert f"line {CHATTY_LINES - 1}: " in log and "line 0: " not in log

@@ -4,7 +4,6 @@ import re
 import shlex
 import subprocess
 import sys
-import time
 
 import pytest
 from gradio_client import Client, handle_file
@@ -88,6 +87,7 @@ def test_the_container_runs_the_space_as_a_user_with_a_health_check():
 
 
 @pytest.mark.slow
+@pytest.mark.wall_clock
 def test_the_space_builds_from_its_own_requirements_and_serves_offline(space_dir, tmp_path):
     """A clean venv, the Dockerfile's pip install of the Space's requirements.txt, the Space's app.py
     with no ../shared and no network: it starts and classifies sample photos."""
@@ -108,7 +108,8 @@ def test_the_space_builds_from_its_own_requirements_and_serves_offline(space_dir
                  ["label"] == photo.parent.name for photo in ONE_PER_CLASS]
         assert sum(right) >= 8, right
         port = app.url.rstrip("/").rsplit(":", 1)[1]
-        health = dockerfile_step(r"^HEALTHCHECK").split(" CMD ", 1)[1].replace("7860", port)
-        started = time.monotonic()
-        subprocess.run(shlex.split(health.replace("python", str(python), 1)), check=True, timeout=10)
-        assert time.monotonic() - started < 5  # the Dockerfile gives the check 5 s
+        health = dockerfile_step(r"^HEALTHCHECK")
+        budget = int(re.search(r"--timeout=(\d+)s", health).group(1))
+        command = health.split(" CMD ", 1)[1].replace("7860", port).replace("python", str(python), 1)
+        # Docker stops a check that outlives --timeout and counts it failed: the same budget here.
+        subprocess.run(shlex.split(command), check=True, timeout=budget)

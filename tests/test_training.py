@@ -142,7 +142,11 @@ def test_a_checkpoint_records_what_made_it(small_checkpoint):
     assert meta.command.startswith("python -m lessons train --data")
     assert meta.data.sha256 == data.scan(SAMPLE_DATA, progress=False).sha256
     assert meta.phase2.first_trainable_layer == "block_15_expand"
-    assert 0 <= meta.test.accuracy <= 1
+    # The recorded accuracy is that of the saved model on the recorded test photos.
+    photos, labels = checkpoint.split_photos(small_checkpoint, "test")
+    predicted = Predictor.load(small_checkpoint, runtime="keras").probabilities(photos).argmax(axis=1)
+    assert meta.test.photos == len(photos)
+    assert meta.test.accuracy == pytest.approx(np.mean(predicted == labels), abs=1e-9)
     if meta.weights.source != "none":
         assert meta.weights.sha256 == checkpoint.sha256_of(weights_for_tests())
     split = checkpoint.read_split(small_checkpoint)
