@@ -33,7 +33,7 @@ import os
 import numpy as np
 from tqdm.auto import tqdm
 
-from lessons import data, images
+from lessons import data, images, mobilenetv2
 
 
 class PhotoStream:
@@ -85,7 +85,7 @@ class PhotoStream:
         found = [pixels for pixels in loaded if pixels is not None]
         return (np.stack(found) if found else np.zeros((0, *self.shape[1:]), self.dtype)), np.asarray(indices)[kept]
 
-    def batches(self, batch_size=64, read_ahead=2):
+    def batches(self, batch_size=mobilenetv2.PREDICT_BATCH, read_ahead=2):
         """``(indices, pixels, labels)`` of the photos that loaded, batch by batch, in order.
 
         Up to ``read_ahead`` batches after the one in hand are decoding on the thread pool
@@ -111,7 +111,7 @@ class PhotoStream:
                 if kept.any():
                     yield indices[kept], np.stack([p for p in loaded if p is not None]), self.labels[indices[kept]]
 
-    def predict(self, predict_batch, batch_size=64, progress=True):
+    def predict(self, predict_batch, batch_size=mobilenetv2.PREDICT_BATCH, progress=True):
         """(indices, labels, probabilities) of every photo that loaded, in order; ``predict_batch`` maps
         a uint8 batch to probabilities (``Predictor.predict_pixels``, or ``mobilenetv2.with_flip`` of it)."""
         found, labels, probabilities = [], [], []

@@ -44,6 +44,14 @@ def images_in(fig):
     return sum(len(ax.images) for ax in fig.axes)
 
 
+@pytest.fixture(scope="module")
+def small_classifier():
+    """A fresh classifier at SMALL_SIZE from the ImageNet weights, one a test module."""
+    from lessons import mobilenetv2
+
+    return mobilenetv2.build_classifier(10, SMALL_SIZE, weights=weights_for_tests())
+
+
 @pytest.fixture(scope="session")
 def shared_dir():
     root = paths.shared_dir()
