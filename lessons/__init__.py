@@ -6,6 +6,9 @@ does not pay for loading TensorFlow.
 
 In a notebook, ``import lessons`` comes first: it keeps TensorFlow's C++ start-up notices
 and its retracing reports out of the cell outputs (see :mod:`lessons.quiet`).
+
+Public API: the modules, one concept each (README's "Layout" maps them to the weeks), and
+``__version__``.
 """
 import os
 import sys
