@@ -66,7 +66,7 @@ else:
 #   trained from scratch;
 # - correct five numbers of the lecture notes, each with the computed truth.
 #
-# **Time:** about 2 h 30 min: 1 h 30 min of reading (150 words or 15 lines of code a minute), 25 min
+# **Time:** about 2 h 25 min: 1 h 30 min of reading (150 words or 15 lines of code a minute), 20 min
 # of running the cells (as long as they took in the committed run), and 40 min for 4 exercises (10
 # minutes each, an estimate). Computed by `python -m lessons.study_time`.
 

@@ -58,7 +58,7 @@ else:
 # - weigh test-time augmentation, multi-crop and ensembles against the time they multiply;
 # - launch the app on your own checkpoint from the notebook and from the command line.
 #
-# **Time:** about 1 h 35 min: 55 min of reading (150 words or 15 lines of code a minute), 5 min of
+# **Time:** about 1 h 35 min: 50 min of reading (150 words or 15 lines of code a minute), 5 min of
 # running the cells (as long as they took in the committed run), and 40 min for 4 exercises (10
 # minutes each, an estimate). Computed by `python -m lessons.study_time`.
 
